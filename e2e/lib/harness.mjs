@@ -1,0 +1,91 @@
+// Starts tauri-driver for one test file, opens the real app window through WebDriver, and
+// stops everything afterwards. The app binary must be a `tauri/custom-protocol` build (it embeds
+// ui/dist); the test command builds it before running these tests.
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { remote } from "webdriverio";
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const targetDir = process.env.CARGO_TARGET_DIR ?? join(repoRoot, "target");
+
+export const appBinary = process.env.LIVETRIGGER_BIN ?? join(targetDir, "debug", "livetrigger");
+export const screenshotDir = join(repoRoot, "target", "e2e-screenshots");
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", fail);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+async function waitForDriver(port, driver, log) {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (driver.exitCode !== null) throw new Error(`tauri-driver exited early:\n${log()}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/status`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`tauri-driver did not start on port ${port}:\n${log()}`);
+}
+
+/** Launches the app with its own data folder and returns `{browser, dataDir, stop}`. */
+export async function launchApp() {
+  const port = await freePort();
+  const nativePort = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), "livetrigger-e2e-"));
+  let output = "";
+  const driver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
+    env: { ...process.env, LIVETRIGGER_DATA_DIR: dataDir },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  driver.stdout.on("data", (d) => (output += d));
+  driver.stderr.on("data", (d) => (output += d));
+  await waitForDriver(port, driver, () => output);
+  let browser;
+  try {
+    browser = await remote({
+      hostname: "127.0.0.1",
+      port,
+      logLevel: "warn",
+      capabilities: {
+        // Debian's WebKitWebDriver rejects the BiDi capability webdriverio adds by default.
+        "wdio:enforceWebDriverClassic": true,
+        "tauri:options": { application: appBinary },
+      },
+    });
+  } catch (e) {
+    driver.kill();
+    throw new Error(`could not open the app (${appBinary}): ${e}\n${output}`);
+  }
+  return {
+    browser,
+    dataDir,
+    async screenshot(name) {
+      mkdirSync(screenshotDir, { recursive: true });
+      const png = await browser.takeScreenshot();
+      writeFileSync(join(screenshotDir, `${name}.png`), Buffer.from(png, "base64"));
+    },
+    async stop() {
+      try {
+        await browser.deleteSession();
+      } finally {
+        driver.kill();
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+  };
+}

@@ -1,0 +1,166 @@
+//! The one list of everything the UI and the backend say to each other.
+//!
+//! `ipc!` below turns that list into (1) the Tauri invoke handler, (2) the typed event enum the
+//! backend emits, and (3) the TypeScript module `ui/src/ipc/bindings.ts`. The test
+//! `src-tauri/tests/ipc.rs` fails when the committed TypeScript differs from what this list
+//! generates, so the UI can never call a command or read an event with a stale shape.
+
+use tauri::{Emitter, Runtime};
+use ts_rs::{Config, TS};
+
+use crate::commands::AppInfo;
+use crate::error::{ErrorCode, IpcError};
+use crate::status::{ConnectionState, OutputHealth, StatusSnapshot};
+
+/// Where the generated TypeScript lives, relative to the repository root.
+pub const BINDINGS_PATH: &str = "ui/src/ipc/bindings.ts";
+
+macro_rules! ipc {
+    (
+        commands { $( $(#[doc = $cdoc:literal])* fn $cmd:ident ( $( $arg:ident : $argty:ty ),* ) -> $ret:ty; )* }
+        events { $( $(#[doc = $edoc:literal])* $event:ident ( $payload:ty ) = $event_name:literal; )* }
+        types [ $( $ty:ty ),* $(,)? ]
+    ) => {
+        /// The invoke handler with every command of the list.
+        pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![ $( crate::commands::$cmd ),* ]
+        }
+
+        /// Every event the backend pushes to the UI.
+        #[derive(Debug, Clone)]
+        pub enum AppEvent { $( $(#[doc = $edoc])* $event($payload) ),* }
+
+        impl AppEvent {
+            pub fn name(&self) -> &'static str {
+                match self { $( AppEvent::$event(_) => $event_name ),* }
+            }
+
+            pub fn emit<R: Runtime, E: Emitter<R>>(self, emitter: &E) -> tauri::Result<()> {
+                match self { $( AppEvent::$event(payload) => emitter.emit($event_name, payload) ),* }
+            }
+        }
+
+        /// The TypeScript module generated from this list.
+        pub fn typescript() -> String {
+            let cfg = Config::new().with_large_int("string");
+            let mut out = String::new();
+            out.push_str(HEADER);
+            $( out.push_str(&format!("export {}\n\n", <$ty as TS>::decl(&cfg))); )*
+            out.push_str("export const commands = {\n");
+            $(
+                let docs: &[&str] = &[$($cdoc),*];
+                push_doc(&mut out, docs);
+                let args: &[(&str, String)] = &[ $( (stringify!($arg), <$argty as TS>::name(&cfg)) ),* ];
+                out.push_str(&command_ts(stringify!($cmd), args, &<$ret as TS>::name(&cfg)));
+            )*
+            out.push_str("} as const;\n\nexport const events = {\n");
+            $(
+                let docs: &[&str] = &[$($edoc),*];
+                push_doc(&mut out, docs);
+                out.push_str(&event_ts($event_name, &<$payload as TS>::name(&cfg)));
+            )*
+            out.push_str("} as const;\n");
+            out
+        }
+    };
+}
+
+ipc! {
+    commands {
+        /// Version, platform, and the data and log folders.
+        fn app_info() -> AppInfo;
+        /// The status bar's current snapshot (later changes arrive as `status` events).
+        fn status() -> StatusSnapshot;
+    }
+    events {
+        /// Connection, output health or queue depth changed.
+        Status(StatusSnapshot) = "status";
+    }
+    types [ErrorCode, IpcError, AppInfo, ConnectionState, OutputHealth, StatusSnapshot]
+}
+
+const HEADER: &str = "\
+// Generated from src-tauri/src/ipc.rs. Do not edit by hand.
+// Regenerate: UPDATE_BINDINGS=1 cargo test --test ipc
+import { invoke } from \"@tauri-apps/api/core\";
+import { listen, type UnlistenFn } from \"@tauri-apps/api/event\";
+
+";
+
+fn push_doc(out: &mut String, docs: &[&str]) {
+    if docs.is_empty() {
+        return;
+    }
+    out.push_str("  /**\n");
+    for line in docs {
+        out.push_str(&format!("   * {}\n", line.trim()));
+    }
+    out.push_str("   */\n");
+}
+
+fn camel_case(snake: &str) -> String {
+    let mut out = String::with_capacity(snake.len());
+    let mut upper = false;
+    for c in snake.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn command_ts(name: &str, args: &[(&str, String)], ret: &str) -> String {
+    let fn_name = camel_case(name);
+    if args.is_empty() {
+        return format!("  {fn_name}: (): Promise<{ret}> => invoke<{ret}>(\"{name}\"),\n");
+    }
+    // Tauri maps snake_case Rust argument names to camelCase keys.
+    let fields: Vec<String> = args
+        .iter()
+        .map(|(arg, ty)| format!("{}: {ty}", camel_case(arg)))
+        .collect();
+    format!(
+        "  {fn_name}: (args: {{ {} }}): Promise<{ret}> => invoke<{ret}>(\"{name}\", args),\n",
+        fields.join("; ")
+    )
+}
+
+fn event_ts(name: &str, payload: &str) -> String {
+    format!(
+        "  {}: (handler: (payload: {payload}) => void): Promise<UnlistenFn> =>\n    listen<{payload}>(\"{name}\", (event) => handler(event.payload)),\n",
+        camel_case(name)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn camel_case_converts_snake_names() {
+        assert_eq!(camel_case("app_info"), "appInfo");
+        assert_eq!(camel_case("status"), "status");
+        assert_eq!(camel_case("set_lane_paused"), "setLanePaused");
+    }
+
+    #[test]
+    fn command_with_arguments_takes_an_object() {
+        let ts = command_ts("set_volume", &[("lane_name", "string".into())], "null");
+        assert_eq!(
+            ts,
+            "  setVolume: (args: { laneName: string }): Promise<null> => invoke<null>(\"set_volume\", args),\n"
+        );
+    }
+
+    #[test]
+    fn every_event_has_its_wire_name() {
+        let ev = AppEvent::Status(StatusSnapshot::default());
+        assert_eq!(ev.name(), "status");
+        assert!(typescript().contains("listen<StatusSnapshot>(\"status\""));
+    }
+}

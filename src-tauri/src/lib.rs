@@ -1,0 +1,59 @@
+//! LiveTrigger's Tauri app: thin glue between the window and the Tauri-free core crates
+//! (`tiktok-live` for the protocol, `livetrigger-engine` for rules, queue and outputs).
+//!
+//! What lives here: commands ([`commands`]), the typed IPC list ([`ipc`]), app paths, logging
+//! and the status model the window shows. What does not: any protocol or trigger logic.
+
+pub mod commands;
+pub mod error;
+pub mod ipc;
+pub mod logging;
+pub mod paths;
+pub mod status;
+
+use tauri::{AppHandle, Builder, Manager, Runtime};
+
+use crate::paths::AppPaths;
+use crate::status::StatusHub;
+
+/// Registers commands, state and the setup hook. Split out so tests can drive the same app
+/// with Tauri's mock runtime.
+pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
+    builder
+        .manage(StatusHub::default())
+        .invoke_handler(ipc::handler())
+        .setup(|app| {
+            init_state(app.handle())?;
+            Ok(())
+        })
+}
+
+/// Resolves the app folders, starts logging and manages the state commands rely on. Runs from
+/// the setup hook; tests with the mock runtime call it directly (setup only runs once an event
+/// loop starts).
+pub fn init_state<R: Runtime>(app: &AppHandle<R>) -> Result<(), error::IpcError> {
+    let paths = AppPaths::resolve(app)?;
+    if let Some(guard) = logging::init(&paths.log_dir) {
+        // Flushes the log file when the app exits.
+        app.manage(LogGuard(guard));
+    }
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        data_dir = %paths.data_dir.display(),
+        log_dir = %paths.log_dir.display(),
+        "LiveTrigger starting"
+    );
+    app.manage(paths);
+    Ok(())
+}
+
+struct LogGuard(#[allow(dead_code)] tracing_appender::non_blocking::WorkerGuard);
+
+/// Runs the desktop app until its window is closed.
+pub fn run() {
+    let result = app_builder(tauri::Builder::default()).run(tauri::generate_context!());
+    if let Err(e) = result {
+        eprintln!("LiveTrigger could not start: {e}");
+        std::process::exit(1);
+    }
+}

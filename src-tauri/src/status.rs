@@ -1,0 +1,80 @@
+//! The status bar's model: connection, RCON health, audio health and queue depth.
+//!
+//! The backend owns it; every change is pushed to the UI as a typed `status` event, and the UI
+//! can also ask for the current snapshot (on load, before any event arrived).
+
+use std::sync::Mutex;
+
+use serde::Serialize;
+use tauri::{AppHandle, Runtime};
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionState {
+    Disconnected,
+    Connecting,
+    Connected,
+    Reconnecting,
+    Ended,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputHealth {
+    /// Not set up by the streamer yet.
+    NotConfigured,
+    Ok,
+    Degraded,
+    Down,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusSnapshot {
+    pub connection: ConnectionState,
+    pub rcon: OutputHealth,
+    pub audio: OutputHealth,
+    pub queue_depth: u32,
+}
+
+impl Default for StatusSnapshot {
+    fn default() -> Self {
+        Self {
+            connection: ConnectionState::Disconnected,
+            rcon: OutputHealth::NotConfigured,
+            audio: OutputHealth::NotConfigured,
+            queue_depth: 0,
+        }
+    }
+}
+
+/// Holds the latest snapshot. A std mutex is right here: no `.await` ever happens under it.
+#[derive(Default)]
+pub struct StatusHub {
+    current: Mutex<StatusSnapshot>,
+}
+
+impl StatusHub {
+    pub fn snapshot(&self) -> StatusSnapshot {
+        self.current
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Applies `change` and pushes the new snapshot to the UI if anything changed.
+    pub fn update<R: Runtime>(&self, app: &AppHandle<R>, change: impl FnOnce(&mut StatusSnapshot)) {
+        let next = {
+            let mut guard = self.current.lock().unwrap_or_else(|p| p.into_inner());
+            let before = guard.clone();
+            change(&mut guard);
+            (*guard != before).then(|| guard.clone())
+        };
+        if let Some(snapshot) = next {
+            if let Err(e) = crate::ipc::AppEvent::Status(snapshot).emit(app) {
+                tracing::warn!(error = %e, "could not push the status to the UI");
+            }
+        }
+    }
+}

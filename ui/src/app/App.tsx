@@ -1,0 +1,20 @@
+import { useState } from "react";
+import { Nav } from "./Nav";
+import { StatusBar } from "./StatusBar";
+import { VIEWS, type ViewId } from "./views";
+
+export function App() {
+  const [current, setCurrent] = useState<ViewId>("connect");
+  const view = VIEWS.find((v) => v.id === current) ?? VIEWS[0];
+  if (!view) throw new Error("no views are defined");
+  const View = view.component;
+  return (
+    <div className="shell">
+      <Nav views={VIEWS} current={current} onSelect={setCurrent} />
+      <main className="content" id="view" data-view={view.id} aria-label={view.label}>
+        <View />
+      </main>
+      <StatusBar />
+    </div>
+  );
+}

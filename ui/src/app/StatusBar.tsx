@@ -1,0 +1,97 @@
+import { useEffect, useState } from "react";
+import {
+  commands,
+  events,
+  type ConnectionState,
+  type OutputHealth,
+  type StatusSnapshot,
+} from "../ipc";
+
+const CONNECTION_LABEL: Record<ConnectionState, string> = {
+  disconnected: "Offline",
+  connecting: "Connecting…",
+  connected: "Live",
+  reconnecting: "Reconnecting…",
+  ended: "Stream ended",
+};
+
+const HEALTH_LABEL: Record<OutputHealth, string> = {
+  not_configured: "not set up",
+  ok: "ok",
+  degraded: "degraded",
+  down: "down",
+};
+
+function tone(value: ConnectionState | OutputHealth): string {
+  switch (value) {
+    case "connected":
+    case "ok":
+      return "good";
+    case "connecting":
+    case "reconnecting":
+    case "degraded":
+      return "warn";
+    case "down":
+    case "ended":
+      return "bad";
+    default:
+      return "idle";
+  }
+}
+
+export function StatusBar() {
+  const [status, setStatus] = useState<StatusSnapshot | null>(null);
+  const [bridgeDown, setBridgeDown] = useState(false);
+
+  useEffect(() => {
+    let live = true;
+    commands.status().then(
+      (s) => {
+        if (live) setStatus(s);
+      },
+      () => {
+        if (live) setBridgeDown(true);
+      },
+    );
+    const unlisten = events.status((s) => {
+      if (live) setStatus(s);
+    });
+    return () => {
+      live = false;
+      // Teardown only: if subscribing failed there is nothing to undo.
+      unlisten.then(
+        (stop) => {
+          stop();
+        },
+        () => undefined,
+      );
+    };
+  }, []);
+
+  if (!status) {
+    return (
+      <footer className="statusbar" aria-label="Status">
+        <span className="status-item">{bridgeDown ? "Backend unavailable" : "Starting…"}</span>
+      </footer>
+    );
+  }
+  return (
+    <footer className="statusbar" aria-label="Status">
+      <span className={`status-item tone-${tone(status.connection)}`} id="status-connection">
+        <span className="dot" aria-hidden="true" />
+        TikTok: {CONNECTION_LABEL[status.connection]}
+      </span>
+      <span className={`status-item tone-${tone(status.rcon)}`} id="status-rcon">
+        <span className="dot" aria-hidden="true" />
+        RCON: {HEALTH_LABEL[status.rcon]}
+      </span>
+      <span className={`status-item tone-${tone(status.audio)}`} id="status-audio">
+        <span className="dot" aria-hidden="true" />
+        Audio: {HEALTH_LABEL[status.audio]}
+      </span>
+      <span className="status-item" id="status-queue">
+        Queue: {status.queueDepth}
+      </span>
+    </footer>
+  );
+}

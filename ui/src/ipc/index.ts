@@ -1,0 +1,26 @@
+// The only module that talks to the backend. Features import from here, never from
+// @tauri-apps/* directly, so tests can replace the whole backend in one place.
+import type { IpcError } from "./bindings";
+
+export { commands, events } from "./bindings";
+export type * from "./bindings";
+
+/** True when an unknown rejection value has the backend's `{code, message}` shape. */
+export function isIpcError(value: unknown): value is IpcError {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    "code" in value &&
+    "message" in value &&
+    typeof value.code === "string" &&
+    typeof value.message === "string"
+  );
+}
+
+/** A message fit to show the streamer, whatever the backend (or the bridge) rejected with. */
+export function errorMessage(value: unknown): string {
+  if (isIpcError(value)) return value.message;
+  if (value instanceof Error) return value.message;
+  if (typeof value === "string") return value;
+  return "Something went wrong talking to the LiveTrigger backend.";
+}

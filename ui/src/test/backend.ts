@@ -1,0 +1,36 @@
+// A fake backend for UI tests: answers the real command names through Tauri's own IPC mock,
+// so components run the same code path as in the app.
+import { mockIPC } from "@tauri-apps/api/mocks";
+import type { AppInfo, StatusSnapshot } from "../ipc";
+
+export const sampleInfo: AppInfo = {
+  name: "LiveTrigger",
+  version: "9.8.7",
+  dataDir: "/home/streamer/.local/share/app.livetrigger.desktop",
+  logDir: "/home/streamer/.local/share/app.livetrigger.desktop/logs",
+  os: "linux",
+  arch: "x86_64",
+};
+
+export const idleStatus: StatusSnapshot = {
+  connection: "disconnected",
+  rcon: "not_configured",
+  audio: "not_configured",
+  queueDepth: 0,
+};
+
+export function fakeBackend(overrides: Record<string, (args: unknown) => unknown> = {}) {
+  const calls: string[] = [];
+  mockIPC(
+    (cmd, args) => {
+      calls.push(cmd);
+      const handler = overrides[cmd];
+      if (handler) return handler(args);
+      if (cmd === "app_info") return sampleInfo;
+      if (cmd === "status") return idleStatus;
+      return undefined;
+    },
+    { shouldMockEvents: true },
+  );
+  return calls;
+}
