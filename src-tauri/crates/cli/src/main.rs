@@ -1,4 +1,11 @@
 //! `livetrigger-cli`: LiveTrigger without a window, built only from the Tauri-free crates.
+//!
+//! Each group of subcommands lives in its own module with its own clap enum, flattened here:
+//! `live` (TikTok protocol: decode, simulate, watch) and, as they land, outputs and the engine.
+
+mod live;
+
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
@@ -16,20 +23,32 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Check how a TikTok @username, live link or room id will be read.
-    Target {
-        /// `@user`, `https://www.tiktok.com/@user/live` or a numeric room id.
-        input: String,
-    },
+    #[command(flatten)]
+    Live(live::Command),
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Target { input } => {
-            let target = tiktok_live::target::Target::parse(&input)?;
-            println!("{target}");
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Live(cmd) => live::run(cmd).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
         }
     }
-    Ok(())
 }
