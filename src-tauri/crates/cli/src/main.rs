@@ -4,6 +4,7 @@
 //! `live` (TikTok protocol: decode, simulate, watch) and, as they land, outputs and the engine.
 
 mod live;
+mod outputs;
 
 use std::process::ExitCode;
 
@@ -25,6 +26,8 @@ struct Cli {
 enum Command {
     #[command(flatten)]
     Live(live::Command),
+    #[command(flatten)]
+    Outputs(outputs::Command),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +45,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Live(cmd) => live::run(cmd).await,
+            Command::Outputs(cmd) => outputs::run(cmd).await,
         }
     });
     match result {

@@ -3,3 +3,5 @@
 //! Tauri-free on purpose: the desktop app and the headless `livetrigger-cli` drive the same
 //! engine. Modules arrive with their issues: outputs (RCON, sound, command templates), then the
 //! handler registry, rules, lanes and the durable queue.
+
+pub mod outputs;
