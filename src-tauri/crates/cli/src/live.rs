@@ -6,10 +6,13 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Subcommand;
+use futures_util::StreamExt;
+use tiktok_live::client::{ClientConfig, ConnectionState, LiveClient, SignConfig, SignPathStyle};
 use tiktok_live::frame::{payload_type, FrameDecoder};
 use tiktok_live::proto::FetchResult;
 use tiktok_live::target::Target;
 use tiktok_live::{json, message};
+use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -27,6 +30,38 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Connect to a live stream and print its events as JSON lines.
+    Watch {
+        /// TikTok @username (or a live link).
+        #[arg(long, conflicts_with = "room_id", required_unless_present = "room_id")]
+        user: Option<String>,
+        /// Numeric room id (skips the username lookup).
+        #[arg(long)]
+        room_id: Option<u64>,
+        /// Sign server base URL (Euler-compatible).
+        #[arg(long)]
+        sign_url: Option<String>,
+        /// Sign server path style.
+        #[arg(long, value_enum, default_value = "room-connect")]
+        sign_path: SignPath,
+        /// TikTok web base URL (live page, api-live); the webcast API is `<URL>/webcast`.
+        #[arg(long)]
+        web_url: Option<String>,
+        /// Save every raw frame (and the first fetch result) to this folder for replay.
+        #[arg(long)]
+        record: Option<PathBuf>,
+        /// Stop after this many connection attempts fail in a row.
+        #[arg(long)]
+        max_attempts: Option<u32>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum SignPath {
+    /// `/webcast/fetch?room_id=…`
+    Fetch,
+    /// `/webcast/rooms/{room_id}/connect`
+    RoomConnect,
 }
 
 pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
@@ -37,7 +72,82 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Decode { initial, files } => decode(initial, &files),
+        Command::Watch {
+            user,
+            room_id,
+            sign_url,
+            sign_path,
+            web_url,
+            record,
+            max_attempts,
+        } => {
+            let target = match (user, room_id) {
+                (Some(u), _) => Target::parse(&u)?,
+                (None, Some(id)) => Target::Room(id),
+                (None, None) => anyhow::bail!("give --user NAME or --room-id ID"),
+            };
+            let mut cfg = match &web_url {
+                Some(url) => ClientConfig::local(url),
+                None => ClientConfig::default(),
+            };
+            if let Some(url) = sign_url {
+                let api_key = std::env::var("LIVETRIGGER_SIGN_API_KEY").ok();
+                cfg.sign = SignConfig::Euler {
+                    base_url: url,
+                    path_style: match sign_path {
+                        SignPath::Fetch => SignPathStyle::Fetch,
+                        SignPath::RoomConnect => SignPathStyle::RoomConnect,
+                    },
+                    api_key,
+                    client_name: "ttlive-rust".into(),
+                };
+            }
+            cfg.record_dir = record;
+            cfg.backoff.max_attempts = max_attempts;
+            watch(cfg, target).await
+        }
     }
+}
+
+/// Prints events and errors as JSON lines until the stream ends or Ctrl-C.
+async fn watch(cfg: ClientConfig, target: Target) -> anyhow::Result<ExitCode> {
+    let client = LiveClient::new(cfg)?;
+    let cancel = CancellationToken::new();
+    let ctrl_c = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            ctrl_c.cancel();
+        }
+    });
+    let mut stream = client.connect(target, cancel);
+    let mut states = stream.state();
+    let stdout = std::io::stdout();
+    loop {
+        tokio::select! {
+            item = stream.next() => {
+                let Some(item) = item else { break };
+                let line = match item {
+                    Ok(event) => serde_json::to_value(&event)?,
+                    Err(e) => serde_json::json!({"type": "error", "code": e.code(), "message": e.to_string()}),
+                };
+                let mut out = stdout.lock();
+                writeln!(out, "{line}")?;
+                out.flush()?;
+            }
+            changed = states.changed() => {
+                if changed.is_err() { continue; }
+                let state = states.borrow_and_update().clone();
+                let mut out = stdout.lock();
+                writeln!(out, "{}", serde_json::json!({"type": "state", "state": state}))?;
+                out.flush()?;
+            }
+        }
+    }
+    let state = stream.state().borrow().clone();
+    Ok(match state {
+        ConnectionState::Failed { .. } => ExitCode::FAILURE,
+        _ => ExitCode::SUCCESS,
+    })
 }
 
 fn read_input(path: &PathBuf) -> anyhow::Result<Vec<u8>> {

@@ -9,9 +9,15 @@
 //! - [`message`]: one typed message per webcast message;
 //! - [`json`]: the JSON line format of `livetrigger-cli decode`.
 
+pub mod client;
+pub mod dispatch;
+pub mod error;
+pub mod event;
 pub mod frame;
+pub mod gifts;
 pub mod json;
 pub mod message;
 pub mod proto;
+pub mod record;
 pub mod streak;
 pub mod target;

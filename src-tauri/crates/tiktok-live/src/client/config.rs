@@ -1,0 +1,226 @@
+//! Client configuration. Every base URL is configurable: the tests and the simulator point the
+//! client at 127.0.0.1, self-hosters at their own sign server.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// A desktop browser User-Agent. The same one is used for every request and the socket
+/// (TikTok blocks sockets whose UA differs from the signing call's).
+pub const DEFAULT_USER_AGENT: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+
+/// Which Euler-compatible path the sign server answers on (protocol.md §2.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SignPathStyle {
+    /// `GET {base}/webcast/fetch?room_id=…` (TikTokLive 7, TikTokLiveJava).
+    Fetch,
+    /// `GET {base}/webcast/rooms/{room_id}/connect?…` (TikTok-Live-Connector 2, newer SDKs).
+    #[default]
+    RoomConnect,
+}
+
+/// How the first fetch result and the socket address are obtained.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SignConfig {
+    /// An Euler-compatible sign server: Euler Stream itself or a self-hosted one with the
+    /// same API (just another `base_url`).
+    Euler {
+        base_url: String,
+        #[serde(default)]
+        path_style: SignPathStyle,
+        #[serde(default)]
+        api_key: Option<String>,
+        /// The `client` query parameter.
+        #[serde(default = "default_sign_client")]
+        client_name: String,
+    },
+    /// **Experimental.** Connects without a sign server: takes a `ttwid` cookie from the
+    /// TikTok home page and opens TikTok's push socket directly (a third-party method that
+    /// TikTok may shut off at any time).
+    DirectTtwid {
+        /// The push socket base, e.g. `wss://webcast-ws.tiktok.com/webcast/im/ws_proxy/ws_reuse_supplement/`.
+        push_server: String,
+    },
+}
+
+fn default_sign_client() -> String {
+    "ttlive-rust".into()
+}
+
+impl Default for SignConfig {
+    fn default() -> Self {
+        SignConfig::Euler {
+            base_url: "https://api.eulerstream.com".into(),
+            path_style: SignPathStyle::default(),
+            api_key: None,
+            client_name: default_sign_client(),
+        }
+    }
+}
+
+/// Reconnect backoff: exponential with full jitter, never faster than a server's retry-after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Backoff {
+    #[serde(with = "millis")]
+    pub initial: Duration,
+    #[serde(with = "millis")]
+    pub max: Duration,
+    /// Give up after this many failed attempts in a row (`None`: never).
+    pub max_attempts: Option<u32>,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self {
+            initial: Duration::from_secs(2),
+            max: Duration::from_secs(60),
+            max_attempts: None,
+        }
+    }
+}
+
+impl Backoff {
+    /// The ceiling for attempt `n` (0-based): initial × 2ⁿ, capped.
+    pub fn ceiling(&self, attempt: u32) -> Duration {
+        let factor = 1u32.checked_shl(attempt.min(20)).unwrap_or(u32::MAX);
+        self.initial.saturating_mul(factor).min(self.max)
+    }
+
+    /// The delay before attempt `n`: half the ceiling plus up to half again at random, so a
+    /// crowd of clients does not reconnect in lock step while the delay still grows.
+    pub fn delay(&self, attempt: u32, random_unit: f64) -> Duration {
+        let ceiling = self.ceiling(attempt);
+        let half = ceiling / 2;
+        half + half.mul_f64(random_unit.clamp(0.0, 1.0))
+    }
+}
+
+/// Everything the client needs to know.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ClientConfig {
+    /// `https://www.tiktok.com`: live page and api-live.
+    pub web_base: String,
+    /// `https://webcast.tiktok.com/webcast`: check_alive, room info, gift list.
+    pub webcast_base: String,
+    pub sign: SignConfig,
+    pub user_agent: String,
+    /// UI language, e.g. `en`.
+    pub language: String,
+    /// Region, e.g. `US`.
+    pub region: String,
+    pub timezone: String,
+    /// A signed-in `sessionid` cookie (optional; gives a fuller feed, needed for age-restricted
+    /// rooms). Never logged.
+    #[serde(skip_serializing)]
+    pub session_id: Option<String>,
+    /// Heartbeat interval unless the server's `Handshake-Options` says otherwise.
+    #[serde(with = "millis")]
+    pub heartbeat_interval: Duration,
+    /// No inbound data for this long means the socket is dead.
+    #[serde(with = "millis")]
+    pub stale_timeout: Duration,
+    #[serde(with = "millis")]
+    pub connect_timeout: Duration,
+    /// Timeout of each HTTP request (room lookup, sign, gift list).
+    #[serde(with = "millis")]
+    pub http_timeout: Duration,
+    /// A streak with no message for this long is settled with its last count.
+    #[serde(with = "millis")]
+    pub streak_timeout: Duration,
+    pub backoff: Backoff,
+    /// Save every raw inbound frame (and the first fetch result) under this folder.
+    pub record_dir: Option<PathBuf>,
+    /// Emit the messages of the initial fetch result (recent history).
+    pub emit_history: bool,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            web_base: "https://www.tiktok.com".into(),
+            webcast_base: "https://webcast.tiktok.com/webcast".into(),
+            sign: SignConfig::default(),
+            user_agent: DEFAULT_USER_AGENT.into(),
+            language: "en".into(),
+            region: "US".into(),
+            timezone: "America/New_York".into(),
+            session_id: None,
+            heartbeat_interval: Duration::from_secs(10),
+            stale_timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(20),
+            http_timeout: Duration::from_secs(15),
+            streak_timeout: crate::streak::DEFAULT_STREAK_TIMEOUT,
+            backoff: Backoff::default(),
+            record_dir: None,
+            emit_history: true,
+        }
+    }
+}
+
+impl ClientConfig {
+    /// A configuration whose every URL points at one local server (the simulator): www at
+    /// `base`, webcast at `base/webcast`, an Euler-style sign server at `base`.
+    pub fn local(base: &str) -> Self {
+        let base = base.trim_end_matches('/');
+        Self {
+            web_base: base.into(),
+            webcast_base: format!("{base}/webcast"),
+            sign: SignConfig::Euler {
+                base_url: base.into(),
+                path_style: SignPathStyle::default(),
+                api_key: None,
+                client_name: default_sign_client(),
+            },
+            ..Self::default()
+        }
+    }
+}
+
+mod millis {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_millis().try_into().unwrap_or(u64::MAX))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        Ok(Duration::from_millis(u64::deserialize(d)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_caps_and_jitters_within_bounds() {
+        let b = Backoff {
+            initial: Duration::from_secs(2),
+            max: Duration::from_secs(30),
+            max_attempts: None,
+        };
+        assert_eq!(b.ceiling(0), Duration::from_secs(2));
+        assert_eq!(b.ceiling(1), Duration::from_secs(4));
+        assert_eq!(b.ceiling(4), Duration::from_secs(30));
+        assert_eq!(b.ceiling(400), Duration::from_secs(30));
+        assert_eq!(b.delay(1, 0.0), Duration::from_secs(2));
+        assert_eq!(b.delay(1, 1.0), Duration::from_secs(4));
+        let mid = b.delay(1, 0.5);
+        assert!(mid > Duration::from_secs(2) && mid < Duration::from_secs(4));
+    }
+
+    #[test]
+    fn config_round_trips_as_json() {
+        let c = ClientConfig::local("http://127.0.0.1:9");
+        let text = serde_json::to_string(&c).unwrap();
+        let back: ClientConfig = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, c);
+        assert_eq!(back.webcast_base, "http://127.0.0.1:9/webcast");
+    }
+}

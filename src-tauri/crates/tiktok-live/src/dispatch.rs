@@ -1,0 +1,293 @@
+//! From decoded messages to [`Event`]s: dedupe by msg_id, streak counting, and the per-type
+//! rules of protocol.md §4 (joins are member action 1 only; follow vs share by display key).
+
+use std::collections::{HashSet, VecDeque};
+
+use tokio::time::Instant;
+
+use crate::error::Error;
+use crate::event::{
+    ChatEvent, Event, GiftEvent, LikeEvent, Meta, SubscribeEvent, UserEvent, ViewerCountEvent,
+};
+use crate::message::{self, Payload, SocialKind, WebcastMessage, MEMBER_ACTION_JOINED};
+use crate::proto::BaseMessage;
+use crate::streak::StreakTracker;
+
+/// How many recent msg_ids are remembered. A reconnect replays at most a few hundred
+/// messages, so this is ample while keeping memory fixed.
+const DEDUPE_CAPACITY: usize = 100_000;
+
+/// A bounded set of recently seen message ids (oldest forgotten first).
+#[derive(Debug, Default)]
+pub struct Dedupe {
+    seen: HashSet<u64>,
+    order: VecDeque<u64>,
+}
+
+impl Dedupe {
+    /// Records `id`; false if it was seen before. Id 0 means "no id" and is never a duplicate.
+    pub fn first_time(&mut self, id: u64) -> bool {
+        if id == 0 {
+            return true;
+        }
+        if !self.seen.insert(id) {
+            return false;
+        }
+        self.order.push_back(id);
+        if self.order.len() > DEDUPE_CAPACITY {
+            if let Some(old) = self.order.pop_front() {
+                self.seen.remove(&old);
+            }
+        }
+        true
+    }
+
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+}
+
+/// Turns messages into events. One per stream: it survives reconnects, so replayed messages
+/// are recognised and streaks continue.
+#[derive(Debug, Default)]
+pub struct Dispatcher {
+    dedupe: Dedupe,
+    streaks: StreakTracker,
+}
+
+impl Dispatcher {
+    pub fn new(streaks: StreakTracker) -> Self {
+        Self {
+            dedupe: Dedupe::default(),
+            streaks,
+        }
+    }
+
+    pub fn streaks(&mut self) -> &mut StreakTracker {
+        &mut self.streaks
+    }
+
+    /// Decodes and dispatches one message. `None`: a duplicate, or a message that is not an
+    /// event (e.g. a member action other than joining).
+    pub fn dispatch(&mut self, base: BaseMessage, now: Instant) -> Option<Result<Event, Error>> {
+        match message::decode(base) {
+            Ok(msg) => self.event(msg, now).map(Ok),
+            Err(e) => {
+                if e.msg_id != 0 && !self.dedupe.first_time(e.msg_id) {
+                    return None;
+                }
+                Some(Err(Error::Decode(e)))
+            }
+        }
+    }
+
+    /// Dispatches an already decoded message.
+    pub fn event(&mut self, msg: WebcastMessage, now: Instant) -> Option<Event> {
+        if !self.dedupe.first_time(msg.msg_id) {
+            return None;
+        }
+        let meta = Meta {
+            msg_id: msg.msg_id,
+            is_history: msg.is_history,
+            create_time: msg.create_time,
+        };
+        let event = match msg.payload {
+            Payload::Gift(gift) => {
+                let obs = self.streaks.observe(&gift, now);
+                Event::Gift(Box::new(GiftEvent {
+                    meta,
+                    gift,
+                    delta: obs.delta,
+                    settled: obs.settled,
+                }))
+            }
+            Payload::Like(m) => Event::Like(LikeEvent {
+                meta,
+                user: m.user,
+                count: m.count,
+                total: m.total,
+            }),
+            Payload::Social(m) => match m.kind {
+                SocialKind::Follow => Event::Follow(UserEvent { meta, user: m.user }),
+                SocialKind::Share => Event::Share(UserEvent { meta, user: m.user }),
+                SocialKind::Other => return None,
+            },
+            Payload::Member(m) if m.action == MEMBER_ACTION_JOINED => {
+                Event::Join(UserEvent { meta, user: m.user })
+            }
+            Payload::Member(_) => return None,
+            Payload::Chat(m) => Event::Chat(ChatEvent {
+                meta,
+                user: m.user,
+                content: m.content,
+            }),
+            Payload::Subscribe(m) => Event::Subscribe(SubscribeEvent {
+                meta,
+                user: m.user,
+                sub_month: m.sub_month,
+            }),
+            Payload::ViewerCount(m) => Event::ViewerCount(ViewerCountEvent {
+                meta,
+                total: m.total,
+                total_user: m.total_user,
+            }),
+            Payload::Control(c) => match c.action {
+                message::CONTROL_PAUSED => Event::StreamPaused,
+                message::CONTROL_UNPAUSED => Event::StreamUnpaused,
+                message::CONTROL_ENDED => Event::StreamEnded { suspended: false },
+                message::CONTROL_SUSPENDED => Event::StreamEnded { suspended: true },
+                _ => return None,
+            },
+            Payload::Unknown(payload) => Event::Unknown {
+                method: msg.method,
+                msg_id: msg.msg_id,
+                payload,
+            },
+        };
+        Some(event)
+    }
+
+    /// Gift events for streaks whose final never came (settled with their last count).
+    pub fn expire_streaks(&mut self, now: Instant) -> Vec<Event> {
+        Self::settled_events(self.streaks.expire(now))
+    }
+
+    /// Settles every open streak (the stream ended or the client stops).
+    pub fn flush_streaks(&mut self, now: Instant) -> Vec<Event> {
+        Self::settled_events(self.streaks.flush(now))
+    }
+
+    fn settled_events(
+        done: Vec<(crate::message::GiftMessage, crate::streak::Settled)>,
+    ) -> Vec<Event> {
+        done.into_iter()
+            .map(|(gift, settled)| {
+                Event::Gift(Box::new(GiftEvent {
+                    meta: Meta {
+                        msg_id: 0,
+                        is_history: false,
+                        create_time: 0,
+                    },
+                    gift,
+                    delta: 0,
+                    settled: Some(settled),
+                }))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use prost::Message as _;
+
+    use super::*;
+    use crate::message::method;
+    use crate::proto;
+
+    fn base(method: &str, payload: Vec<u8>, msg_id: u64) -> BaseMessage {
+        BaseMessage {
+            method: method.into(),
+            payload,
+            msg_id: msg_id as i64,
+            ..Default::default()
+        }
+    }
+
+    fn member(action: i32, id: u64) -> BaseMessage {
+        let m = proto::MemberMessage {
+            action,
+            user: Some(proto::User {
+                id: 5,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        base(method::MEMBER, m.encode_to_vec(), id)
+    }
+
+    #[test]
+    fn duplicates_are_dropped() {
+        let mut d = Dispatcher::default();
+        let now = Instant::now();
+        assert!(d.dispatch(member(1, 10), now).is_some());
+        assert!(d.dispatch(member(1, 10), now).is_none());
+        assert!(d.dispatch(member(1, 11), now).is_some());
+    }
+
+    #[test]
+    fn only_member_action_one_is_a_join() {
+        let mut d = Dispatcher::default();
+        let now = Instant::now();
+        assert!(matches!(
+            d.dispatch(member(1, 1), now),
+            Some(Ok(Event::Join(_)))
+        ));
+        assert!(d.dispatch(member(2, 2), now).is_none());
+        assert!(d.dispatch(member(3, 3), now).is_none());
+    }
+
+    #[test]
+    fn controls_map_to_stream_events() {
+        let mut d = Dispatcher::default();
+        let now = Instant::now();
+        let ctl = |action: i32, id| {
+            base(
+                method::CONTROL,
+                proto::ControlMessage {
+                    action,
+                    ..Default::default()
+                }
+                .encode_to_vec(),
+                id,
+            )
+        };
+        assert_eq!(
+            d.dispatch(ctl(1, 1), now).unwrap().unwrap(),
+            Event::StreamPaused
+        );
+        assert_eq!(
+            d.dispatch(ctl(2, 2), now).unwrap().unwrap(),
+            Event::StreamUnpaused
+        );
+        assert_eq!(
+            d.dispatch(ctl(3, 3), now).unwrap().unwrap(),
+            Event::StreamEnded { suspended: false }
+        );
+        assert_eq!(
+            d.dispatch(ctl(4, 4), now).unwrap().unwrap(),
+            Event::StreamEnded { suspended: true }
+        );
+    }
+
+    #[test]
+    fn decode_errors_are_items_and_deduped_too() {
+        let mut d = Dispatcher::default();
+        let now = Instant::now();
+        let bad = base(method::GIFT, vec![0x0a, 0xff], 44);
+        assert!(matches!(
+            d.dispatch(bad.clone(), now),
+            Some(Err(Error::Decode(_)))
+        ));
+        assert!(d.dispatch(bad, now).is_none());
+    }
+
+    #[test]
+    fn dedupe_forgets_the_oldest_beyond_capacity() {
+        let mut dd = Dedupe::default();
+        for id in 1..=(DEDUPE_CAPACITY as u64 + 1) {
+            assert!(dd.first_time(id));
+        }
+        assert_eq!(dd.len(), DEDUPE_CAPACITY);
+        assert!(dd.first_time(1), "the oldest id was forgotten");
+        assert!(!dd.first_time(DEDUPE_CAPACITY as u64 + 1));
+        assert!(
+            dd.first_time(0) && dd.first_time(0),
+            "id 0 is never a duplicate"
+        );
+    }
+}
