@@ -5,6 +5,7 @@
 
 mod live;
 mod outputs;
+mod simulate;
 
 use std::process::ExitCode;
 
@@ -28,6 +29,8 @@ enum Command {
     Live(live::Command),
     #[command(flatten)]
     Outputs(outputs::Command),
+    #[command(flatten)]
+    Simulate(simulate::Command),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Live(cmd) => live::run(cmd).await,
             Command::Outputs(cmd) => outputs::run(cmd).await,
+            Command::Simulate(cmd) => simulate::run(cmd).await,
         }
     });
     match result {
