@@ -27,6 +27,9 @@ use thiserror::Error;
 
 use super::MAX_COMMAND_BYTES;
 
+/// The random source for `{random:...}` picks; seed it for a stable preview.
+pub use fastrand::Rng;
+
 /// A value a template can refer to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
