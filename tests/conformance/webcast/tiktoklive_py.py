@@ -18,7 +18,7 @@ from TikTokLive.client.web.web_settings import WebDefaults  # noqa: E402
 from TikTokLive.events import (  # noqa: E402
     CommentEvent, ConnectEvent, ControlEvent, DisconnectEvent, FollowEvent, GiftEvent, JoinEvent,
     LikeEvent, LiveEndEvent, LivePauseEvent, LiveUnpauseEvent, RoomUserSeqEvent, ShareEvent,
-    SubscribeEvent,
+    SubNotifyEvent,
 )
 from TikTokLive.events.custom_events import UnknownEvent  # noqa: E402
 
@@ -73,11 +73,11 @@ async def on_join(e: JoinEvent):
 
 @client.on(RoomUserSeqEvent)
 async def on_viewers(e: RoomUserSeqEvent):
-    out("viewers", total=e.m_total)
+    out("viewers", total=e.total)
 
 
-@client.on(SubscribeEvent)
-async def on_sub(e: SubscribeEvent):
+@client.on(SubNotifyEvent)
+async def on_sub(e: SubNotifyEvent):
     out("subscribe", user=e.user.unique_id)
 
 
@@ -103,7 +103,7 @@ async def on_end(e):
 
 @client.on(UnknownEvent)
 async def on_unknown(e: UnknownEvent):
-    out("unknown", method=e.type)
+    out("unknown", methods=[m.method for m in e.raw.messages] if e.raw else [])
 
 
 @client.on(DisconnectEvent)

@@ -230,6 +230,9 @@ pub struct SimConfig {
     /// Start pushing when `im_enter_room` (or a heartbeat) arrives, or after this grace period
     /// for clients that never send one.
     pub enter_room_grace: Duration,
+    /// After the stream-end Control message, how long the client may take to close the socket
+    /// itself before the server closes it with 1000.
+    pub end_grace: Duration,
     /// Maximum entries kept per recorded list.
     pub record_limit: usize,
 }
@@ -256,6 +259,7 @@ impl Default for SimConfig {
             resend_on_reconnect: 0,
             need_ack: true,
             enter_room_grace: Duration::from_secs(1),
+            end_grace: Duration::from_secs(2),
             record_limit: 100_000,
         }
     }

@@ -163,7 +163,8 @@ pub enum Step {
         /// Milliseconds.
         ms: u64,
     },
-    /// The host ends the stream: a Control action 3 frame, then a close with code 1000.
+    /// The host ends the stream: a Control action 3 frame, then a close with code 1000 (after
+    /// `SimConfig::end_grace`, unless the client closes first).
     EndStream,
 }
 

@@ -586,10 +586,44 @@ impl Connection {
                             return Some(end);
                         }
                         self.s.rec.update(|r| r.script_finished = true);
-                        let _ = socket.send(close(1000, "stream ended")).await;
-                        Some(End::Done("stream ended".into()))
+                        Some(self.end_stream(socket).await)
                     }
                 }
+            }
+        }
+    }
+
+    /// After Control 3 the client gets `end_grace` to close by itself (as the reference
+    /// clients do on stream end) before the server closes with 1000. Closing at once would
+    /// make TL7 drop frames it had received but not yet handled.
+    async fn end_stream(&mut self, socket: &mut WebSocket) -> End {
+        let deadline = Instant::now() + self.s.cfg.end_grace;
+        let cancel = self.s.cancel.clone();
+        loop {
+            let incoming = tokio::select! {
+                _ = cancel.cancelled() => None,
+                r = tokio::time::timeout_at(deadline, socket.recv()) => Some(r),
+            };
+            match incoming {
+                None | Some(Err(_)) => {
+                    let _ = socket.send(close(1000, "stream ended")).await;
+                    return End::Done("stream ended".into());
+                }
+                Some(Ok(None | Some(Err(_)))) => {
+                    return End::Done("stream ended; client went away".into())
+                }
+                Some(Ok(Some(Ok(Message::Close(frame))))) => {
+                    let code = frame
+                        .map(|f| f.code.to_string())
+                        .unwrap_or_else(|| "none".into());
+                    return End::Done(format!("stream ended; client closed {code}"));
+                }
+                Some(Ok(Some(Ok(Message::Binary(bytes))))) => {
+                    if self.client_frame(socket, &bytes).await.is_err() {
+                        return End::Done("stream ended; client went away".into());
+                    }
+                }
+                Some(Ok(Some(Ok(_)))) => {}
             }
         }
     }

@@ -460,6 +460,33 @@ fn numbered(n: usize) -> Script {
 }
 
 #[tokio::test]
+async fn after_stream_end_the_client_may_close_first() {
+    let sim = start(fast(SimConfig {
+        end_grace: Duration::from_secs(60),
+        ..SimConfig::with_script(numbered(1))
+    }))
+    .await;
+    let (_, mut ws) = sign_and_connect(&sim, true, true).await;
+    loop {
+        let (_, r) = next_msg(&mut ws).await.unwrap();
+        let end = r.messages.iter().any(|m| {
+            matches!(message::decode(m.clone()).map(|m| m.payload), Ok(Payload::Control(c)) if c.action == 3)
+        });
+        if end {
+            break;
+        }
+    }
+    ws.close(Some(tokio_tungstenite::tungstenite::protocol::CloseFrame {
+        code: close_code(1000),
+        reason: "bye".into(),
+    }))
+    .await
+    .unwrap();
+    let rec = sim.wait_for(|r| !r.closed.is_empty(), LIMIT).await.unwrap();
+    assert_eq!(rec.closed[0].reason, "stream ended; client closed 1000");
+}
+
+#[tokio::test]
 async fn dropped_socket_then_reconnect_continues_the_script() {
     let sim = start(fast(SimConfig {
         conn_faults: vec![ConnFault::DropAfter { frames: 4 }],

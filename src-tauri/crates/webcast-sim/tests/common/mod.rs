@@ -28,6 +28,7 @@ pub async fn start(config: SimConfig) -> SimHandle {
 pub fn fast(config: SimConfig) -> SimConfig {
     SimConfig {
         time_scale: 0.0,
+        end_grace: Duration::from_millis(50),
         ..config
     }
 }
