@@ -4,4 +4,5 @@
 //! engine. Modules arrive with their issues: outputs (RCON, sound, command templates), then the
 //! handler registry, rules, lanes and the durable queue.
 
+pub mod engine;
 pub mod outputs;

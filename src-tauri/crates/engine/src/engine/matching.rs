@@ -1,0 +1,570 @@
+//! Rule matching: event + rules + state → matches, with no I/O and no clock of its own.
+//!
+//! [`evaluate`] is the whole decision of what a viewer's event triggers. It reads the event,
+//! the compiled rules and the [`MatchState`] (duplicates seen, streak ledgers, cooldowns,
+//! like and viewer counters), updates that state, and returns what to enqueue. Time comes in
+//! as an argument, so the table tests below drive it event by event.
+//!
+//! Counting rules that make a paid gift count exactly once:
+//! - an event whose non-zero msg_id was seen before is ignored;
+//! - each streak has a ledger: units acted on when settling, and the highest running total
+//!   seen live; a settle (final, timeout or late) only acts on units beyond the ledger, so a
+//!   replayed final or a timeout followed by the real final never fires twice;
+//! - intermediate streak messages only feed `live` rules;
+//! - history replayed at connect is never acted on.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::Duration;
+
+use serde::Serialize;
+use tiktok_live::streak::StreakKey;
+use tokio::time::Instant;
+
+use super::input::{EventKind, Input, Payload, Settle, Viewer};
+use super::rules::{Action, Filters, Rule, StreakMode, Trigger};
+use crate::outputs::template::TemplateEvent;
+
+/// Recent msg_ids remembered. The client dedupes too; this is the engine's own guard.
+const DEDUPE_CAPACITY: usize = 100_000;
+/// Streak ledgers are dropped after this long without news; the client forgets settled
+/// streaks after 2 minutes, so late messages older than this cannot reach us.
+const LEDGER_MEMORY: Duration = Duration::from_secs(600);
+/// Like milestones fired for one like message at most (a total jumping by millions after a
+/// reconnect must not flood the queue).
+const MAX_LIKE_RUNS: u64 = 100;
+
+/// A rule ready for matching.
+#[derive(Clone, Debug)]
+pub struct CompiledRule {
+    pub rule: Rule,
+    pub mode: StreakMode,
+    /// The chat command, lowercased once.
+    command: Option<String>,
+    /// Gift name, lowercased once.
+    gift_name: Option<String>,
+}
+
+impl CompiledRule {
+    /// `actions` resolves the rule's action ids to decide its default streak mode.
+    pub fn new(rule: Rule, actions: &[Action]) -> Self {
+        let sends_command = rule.actions.iter().any(|id| {
+            actions
+                .iter()
+                .find(|a| &a.id == id)
+                .is_some_and(Action::has_command)
+        });
+        let mode = rule.streak_mode.unwrap_or(if sends_command {
+            StreakMode::PerUnit
+        } else {
+            StreakMode::PerStreak
+        });
+        let command = match &rule.trigger {
+            Trigger::ChatCommand { command } => Some(command.trim().to_lowercase()),
+            _ => None,
+        };
+        let gift_name = match &rule.trigger {
+            Trigger::Gift { name: Some(n), .. } => Some(n.trim().to_lowercase()),
+            _ => None,
+        };
+        CompiledRule {
+            rule,
+            mode,
+            command,
+            gift_name,
+        }
+    }
+
+    /// The event kind this rule listens to.
+    pub fn kind(&self) -> EventKind {
+        match self.rule.trigger {
+            Trigger::Gift { .. } | Trigger::GiftCoins { .. } => EventKind::Gift,
+            Trigger::Follow => EventKind::Follow,
+            Trigger::Share => EventKind::Share,
+            Trigger::Join => EventKind::Join,
+            Trigger::Subscribe => EventKind::Subscribe,
+            Trigger::Likes { .. } => EventKind::Like,
+            Trigger::ChatCommand { .. } => EventKind::Chat,
+            Trigger::ViewerMilestone { .. } => EventKind::ViewerCount,
+            Trigger::StreamStart => EventKind::StreamStart,
+            Trigger::StreamEnd => EventKind::StreamEnd,
+        }
+    }
+}
+
+/// The rules indexed by the event kind they listen to: the handler registry's table.
+#[derive(Clone, Debug, Default)]
+pub struct RuleSet {
+    rules: Vec<CompiledRule>,
+    by_kind: HashMap<EventKind, Vec<usize>>,
+}
+
+impl RuleSet {
+    pub fn new(rules: &[Rule], actions: &[Action]) -> Self {
+        let rules: Vec<CompiledRule> = rules
+            .iter()
+            .filter(|r| r.enabled)
+            .map(|r| CompiledRule::new(r.clone(), actions))
+            .collect();
+        let mut by_kind: HashMap<EventKind, Vec<usize>> = HashMap::new();
+        for (i, r) in rules.iter().enumerate() {
+            by_kind.entry(r.kind()).or_default().push(i);
+        }
+        RuleSet { rules, by_kind }
+    }
+
+    pub fn rules(&self) -> &[CompiledRule] {
+        &self.rules
+    }
+
+    pub fn for_kind(&self, kind: EventKind) -> &[usize] {
+        self.by_kind.get(&kind).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    pub fn get(&self, i: usize) -> Option<&CompiledRule> {
+        self.rules.get(i)
+    }
+}
+
+/// One rule that fired for one event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Match {
+    /// Index into the [`RuleSet`].
+    pub rule: usize,
+    pub rule_id: String,
+    /// How many times to run the rule's actions (units for once-per-unit, crossings for
+    /// like milestones, otherwise 1).
+    pub runs: u32,
+    /// The values the templates see for each run.
+    pub vars: TemplateEvent,
+    /// Paid for with a gift (protected from overflow drops).
+    pub paid: bool,
+}
+
+/// Why a rule that listens to this kind of event did not fire.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "reason")]
+pub enum Skip {
+    NotFollower,
+    TooFewFollowers,
+    NotModeratorOrSubscriber,
+    UserCooldown { remaining_ms: u64 },
+    GlobalCooldown { remaining_ms: u64 },
+    AlreadyFiredThisStream,
+}
+
+/// The outcome of one event.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Evaluation {
+    /// The event was seen before (same msg_id) and ignored.
+    pub duplicate: bool,
+    pub matches: Vec<Match>,
+    /// Rules whose trigger matched but a filter said no.
+    pub skipped: Vec<(String, Skip)>,
+}
+
+#[derive(Debug, Default)]
+struct Dedupe {
+    seen: HashSet<u64>,
+    order: VecDeque<u64>,
+}
+
+impl Dedupe {
+    fn first_time(&mut self, id: u64) -> bool {
+        if id == 0 {
+            return true;
+        }
+        if !self.seen.insert(id) {
+            return false;
+        }
+        self.order.push_back(id);
+        if self.order.len() > DEDUPE_CAPACITY {
+            if let Some(old) = self.order.pop_front() {
+                self.seen.remove(&old);
+            }
+        }
+        true
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Ledger {
+    /// Units acted on by settling messages.
+    settled: u32,
+    /// Highest running total seen.
+    live: u32,
+    touched: Instant,
+}
+
+/// Everything matching remembers between events. One per engine; per-stream parts reset
+/// when a different room starts.
+#[derive(Debug, Default)]
+pub struct MatchState {
+    dedupe: Dedupe,
+    room_id: Option<u64>,
+    ledgers: HashMap<StreakKey, Ledger>,
+    ledger_sweep: Option<Instant>,
+    user_until: HashMap<(usize, u64), Instant>,
+    global_until: HashMap<usize, Instant>,
+    once: HashSet<(usize, u64)>,
+    like_total: Option<u64>,
+    like_sum: u64,
+    user_likes: HashMap<u64, u64>,
+    viewer_multiple: HashMap<usize, u64>,
+}
+
+impl MatchState {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Forgets what belongs to one stream (once-per-stream, counters, milestones). TikTok does
+    /// not always send a stream end, so a new room is the reliable signal.
+    fn new_stream(&mut self, room_id: u64) {
+        self.room_id = Some(room_id);
+        self.once.clear();
+        self.like_total = None;
+        self.like_sum = 0;
+        self.user_likes.clear();
+        self.viewer_multiple.clear();
+    }
+
+    /// Rule indices change on reload; state keyed by them would then point at other rules.
+    pub fn rules_changed(&mut self) {
+        self.user_until.clear();
+        self.global_until.clear();
+        self.once.clear();
+        self.viewer_multiple.clear();
+    }
+
+    fn sweep_ledgers(&mut self, now: Instant) {
+        if self
+            .ledger_sweep
+            .is_some_and(|t| now.saturating_duration_since(t) < Duration::from_secs(30))
+        {
+            return;
+        }
+        self.ledger_sweep = Some(now);
+        self.ledgers
+            .retain(|_, l| now.saturating_duration_since(l.touched) < LEDGER_MEMORY);
+        self.user_until.retain(|_, until| *until > now);
+        self.global_until.retain(|_, until| *until > now);
+    }
+}
+
+/// Units of a gift message, before and after it, in each counting mode.
+#[derive(Debug, Default, Clone, Copy)]
+struct GiftUnits {
+    settled_before: u32,
+    settled_after: u32,
+    live_before: u32,
+    live_after: u32,
+}
+
+fn gift_units(input: &Input, state: &mut MatchState, now: Instant) -> GiftUnits {
+    let Payload::Gift(g) = &input.payload else {
+        return GiftUnits::default();
+    };
+    if !g.streakable {
+        // Sent once; msg_id dedupe is its only duplicate guard (no streak to key on).
+        let n = g.settled.map(|(n, _)| n).unwrap_or(g.delta).max(1);
+        return GiftUnits {
+            settled_before: 0,
+            settled_after: n,
+            live_before: 0,
+            live_after: n,
+        };
+    }
+    let Some(key) = input.streak_key() else {
+        return GiftUnits::default();
+    };
+    let ledger = state.ledgers.entry(key).or_insert(Ledger {
+        settled: 0,
+        live: 0,
+        touched: now,
+    });
+    ledger.touched = now;
+    let live_before = ledger.live;
+    ledger.live = ledger.live.max(g.repeat_count);
+    let settled_before = ledger.settled;
+    if let Some((n, reason)) = g.settled {
+        ledger.settled = match reason {
+            Settle::Final | Settle::Timeout => ledger.settled.max(n),
+            // Only the units not counted before: added on top of what we acted on.
+            Settle::Late => ledger.settled.saturating_add(n),
+        };
+        ledger.live = ledger.live.max(ledger.settled);
+    }
+    GiftUnits {
+        settled_before,
+        settled_after: ledger.settled,
+        live_before,
+        live_after: ledger.live,
+    }
+}
+
+fn viewer_key(user: Option<&Viewer>) -> u64 {
+    user.map(|u| u.id).unwrap_or(0)
+}
+
+fn check_filters(
+    f: &Filters,
+    rule: usize,
+    user: Option<&Viewer>,
+    state: &MatchState,
+    now: Instant,
+) -> Result<(), Skip> {
+    if f.followers_only && !user.is_some_and(|u| u.is_follower) {
+        return Err(Skip::NotFollower);
+    }
+    if let Some(min) = f.min_followers {
+        if user.and_then(|u| u.follower_count).unwrap_or(0) < min {
+            return Err(Skip::TooFewFollowers);
+        }
+    }
+    if f.moderators_only || f.subscribers_only {
+        let ok = user.is_some_and(|u| {
+            (f.moderators_only && u.is_moderator) || (f.subscribers_only && u.is_subscriber)
+        });
+        if !ok {
+            return Err(Skip::NotModeratorOrSubscriber);
+        }
+    }
+    let who = viewer_key(user);
+    if f.once_per_user_per_stream && state.once.contains(&(rule, who)) {
+        return Err(Skip::AlreadyFiredThisStream);
+    }
+    if let Some(until) = state.global_until.get(&rule) {
+        if *until > now {
+            return Err(Skip::GlobalCooldown {
+                remaining_ms: ms(*until - now),
+            });
+        }
+    }
+    if let Some(until) = state.user_until.get(&(rule, who)) {
+        if *until > now {
+            return Err(Skip::UserCooldown {
+                remaining_ms: ms(*until - now),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn ms(d: Duration) -> u64 {
+    d.as_millis().try_into().unwrap_or(u64::MAX)
+}
+
+fn record_fired(
+    f: &Filters,
+    rule: usize,
+    user: Option<&Viewer>,
+    state: &mut MatchState,
+    now: Instant,
+) {
+    let who = viewer_key(user);
+    if f.once_per_user_per_stream {
+        state.once.insert((rule, who));
+    }
+    if f.global_cooldown_ms > 0 {
+        state
+            .global_until
+            .insert(rule, now + Duration::from_millis(f.global_cooldown_ms));
+    }
+    if f.user_cooldown_ms > 0 {
+        state
+            .user_until
+            .insert((rule, who), now + Duration::from_millis(f.user_cooldown_ms));
+    }
+}
+
+/// The base template values of an event.
+pub fn template_vars(input: &Input) -> TemplateEvent {
+    let mut vars = TemplateEvent::default();
+    if let Some(u) = &input.user {
+        vars.user = if u.nickname.is_empty() {
+            u.unique_id.clone()
+        } else {
+            u.nickname.clone()
+        };
+        vars.username = u.unique_id.clone();
+    }
+    match &input.payload {
+        Payload::Gift(g) => {
+            vars.gift = Some(g.name.clone());
+        }
+        Payload::Like { count, total } => {
+            vars.likes = Some(*total);
+            vars.count = Some(u64::from(*count));
+        }
+        Payload::Chat { text } => vars.comment = Some(text.clone()),
+        Payload::ViewerCount { total } => vars.viewers = Some(*total),
+        _ => {}
+    }
+    vars
+}
+
+/// `(runs, {count})` of a gift rule, or `None` when this message fires nothing for it.
+fn gift_runs(mode: StreakMode, cap: u32, u: GiftUnits) -> Option<(u32, u64)> {
+    let cap = cap.max(1);
+    match mode {
+        StreakMode::PerUnit => {
+            let runs = u.settled_after.min(cap) - u.settled_before.min(cap);
+            (runs > 0).then_some((runs, 1))
+        }
+        StreakMode::PerStreak => {
+            let units = u.settled_after.saturating_sub(u.settled_before);
+            (units > 0).then_some((1, u64::from(units)))
+        }
+        StreakMode::Live => {
+            let units = u.live_after.min(cap).saturating_sub(u.live_before.min(cap));
+            (units > 0).then_some((1, u64::from(units)))
+        }
+    }
+}
+
+/// Decides what `input` triggers. See the module docs for the counting rules.
+pub fn evaluate(
+    input: &Input,
+    rules: &RuleSet,
+    state: &mut MatchState,
+    now: Instant,
+) -> Evaluation {
+    let mut out = Evaluation::default();
+    if !state.dedupe.first_time(input.msg_id) {
+        out.duplicate = true;
+        return out;
+    }
+    state.sweep_ledgers(now);
+    if let Payload::StreamStart { room_id, .. } = input.payload {
+        if state.room_id != Some(room_id) {
+            state.new_stream(room_id);
+        }
+    }
+    let units = gift_units(input, state, now);
+    // Like counters move for every like, whether or not a rule listens.
+    let (likes_before, likes_after, user_before, user_after) = match &input.payload {
+        Payload::Like { count, total } => {
+            let count = u64::from(*count);
+            state.like_sum += count;
+            let reported = if *total > 0 { *total } else { state.like_sum };
+            let before = state
+                .like_total
+                .unwrap_or_else(|| reported.saturating_sub(count));
+            let after = before.max(reported);
+            state.like_total = Some(after);
+            let who = viewer_key(input.user.as_ref());
+            let mine = state.user_likes.entry(who).or_insert(0);
+            let ub = *mine;
+            *mine += count;
+            (before, after, ub, *mine)
+        }
+        _ => (0, 0, 0, 0),
+    };
+    if input.is_history {
+        return out;
+    }
+    let base = template_vars(input);
+    let user = input.user.as_ref();
+    for &i in rules.for_kind(input.kind()) {
+        let Some(cr) = rules.get(i) else { continue };
+        let rule = &cr.rule;
+        let mut vars = base.clone();
+        let mut paid = false;
+        let runs: u32 = match (&rule.trigger, &input.payload) {
+            (Trigger::Gift { id, .. }, Payload::Gift(g)) => {
+                let by_name = cr
+                    .gift_name
+                    .as_deref()
+                    .is_some_and(|n| g.name.to_lowercase() == n);
+                let by_id = id.is_some_and(|id| id == g.gift_id);
+                if !(by_name || by_id) {
+                    continue;
+                }
+                let Some((runs, count)) = gift_runs(cr.mode, rule.max_per_streak, units) else {
+                    continue;
+                };
+                vars.count = Some(count);
+                vars.coins = Some(count * u64::from(g.coins));
+                paid = true;
+                runs
+            }
+            (Trigger::GiftCoins { min, max }, Payload::Gift(g)) => {
+                if g.coins < *min || max.is_some_and(|m| g.coins > m) {
+                    continue;
+                }
+                let Some((runs, count)) = gift_runs(cr.mode, rule.max_per_streak, units) else {
+                    continue;
+                };
+                vars.count = Some(count);
+                vars.coins = Some(count * u64::from(g.coins));
+                paid = true;
+                runs
+            }
+            (Trigger::Follow, Payload::Follow)
+            | (Trigger::Share, Payload::Share)
+            | (Trigger::Join, Payload::Join)
+            | (Trigger::Subscribe, Payload::Subscribe) => 1,
+            (Trigger::Likes { every, per_user }, Payload::Like { .. }) => {
+                let crossings = |n: Option<u64>, before: u64, after: u64| match n {
+                    Some(n) if n > 0 => after / n - before / n,
+                    _ => 0,
+                };
+                let total = crossings(*every, likes_before, likes_after)
+                    + crossings(*per_user, user_before, user_after);
+                if total == 0 {
+                    continue;
+                }
+                u32::try_from(total.min(MAX_LIKE_RUNS)).unwrap_or(1)
+            }
+            (Trigger::ChatCommand { .. }, Payload::Chat { text }) => {
+                let text = text.trim();
+                let (first, rest) = match text.split_once(char::is_whitespace) {
+                    Some((f, r)) => (f, r.trim()),
+                    None => (text, ""),
+                };
+                if cr.command.as_deref() != Some(first.to_lowercase().as_str()) {
+                    continue;
+                }
+                vars.comment = Some(rest.to_owned());
+                1
+            }
+            (Trigger::ViewerMilestone { every }, Payload::ViewerCount { total }) => {
+                if *every == 0 {
+                    continue;
+                }
+                let multiple = total / every;
+                let best = state.viewer_multiple.get(&i).copied().unwrap_or(0);
+                if multiple <= best {
+                    continue;
+                }
+                state.viewer_multiple.insert(i, multiple);
+                1
+            }
+            (Trigger::StreamStart, Payload::StreamStart { reconnect, .. }) => {
+                if *reconnect {
+                    continue;
+                }
+                1
+            }
+            (Trigger::StreamEnd, Payload::StreamEnd) => 1,
+            _ => continue,
+        };
+        if let Err(skip) = check_filters(&rule.filters, i, user, state, now) {
+            out.skipped.push((rule.id.clone(), skip));
+            continue;
+        }
+        record_fired(&rule.filters, i, user, state, now);
+        out.matches.push(Match {
+            rule: i,
+            rule_id: rule.id.clone(),
+            runs,
+            vars,
+            paid,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,606 @@
+//! The matching table: each case is rules + a timed sequence of events + every match expected,
+//! in order, as `(rule id, runs, {count})`.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::*;
+use crate::engine::input::GiftIn;
+use crate::engine::rules::{Step, DEFAULT_MAX_PER_STREAK};
+
+fn viewer(id: u64) -> Viewer {
+    Viewer {
+        id,
+        unique_id: format!("user{id}"),
+        nickname: format!("User {id}"),
+        follower_count: Some(id * 10),
+        is_follower: id % 2 == 0,
+        is_moderator: id == 7,
+        is_subscriber: id == 9,
+    }
+}
+
+fn ev(msg_id: u64, user: u64, payload: Payload) -> Input {
+    Input {
+        msg_id,
+        is_history: false,
+        user: (user != 0).then(|| viewer(user)),
+        payload,
+    }
+}
+
+/// A Rose (1 coin, streakable) message of a streak.
+fn rose(msg_id: u64, user: u64, group: u64, repeat: u32, settled: Option<(u32, Settle)>) -> Input {
+    gift(msg_id, user, "Rose", 5655, 1, true, group, repeat, settled)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn gift(
+    msg_id: u64,
+    user: u64,
+    name: &str,
+    id: u64,
+    coins: u32,
+    streakable: bool,
+    group: u64,
+    repeat: u32,
+    settled: Option<(u32, Settle)>,
+) -> Input {
+    ev(
+        msg_id,
+        user,
+        Payload::Gift(GiftIn {
+            gift_id: id,
+            name: name.into(),
+            coins,
+            streakable,
+            group_id: group,
+            repeat_count: repeat,
+            delta: 0,
+            settled,
+        }),
+    )
+}
+
+fn chat(msg_id: u64, user: u64, text: &str) -> Input {
+    ev(msg_id, user, Payload::Chat { text: text.into() })
+}
+
+fn like(msg_id: u64, user: u64, count: u32, total: u64) -> Input {
+    ev(msg_id, user, Payload::Like { count, total })
+}
+
+fn rule(id: &str, trigger: Trigger) -> Rule {
+    Rule {
+        id: id.into(),
+        name: String::new(),
+        enabled: true,
+        trigger,
+        filters: Filters::default(),
+        actions: vec!["cmd".into()],
+        streak_mode: None,
+        max_per_streak: DEFAULT_MAX_PER_STREAK,
+    }
+}
+
+fn with_mode(mut r: Rule, mode: StreakMode) -> Rule {
+    r.streak_mode = Some(mode);
+    r
+}
+
+fn with_filters(mut r: Rule, f: Filters) -> Rule {
+    r.filters = f;
+    r
+}
+
+fn gift_rule(id: &str, name: &str) -> Rule {
+    rule(
+        id,
+        Trigger::Gift {
+            name: Some(name.into()),
+            id: None,
+        },
+    )
+}
+
+fn actions() -> Vec<Action> {
+    vec![
+        Action {
+            id: "cmd".into(),
+            name: String::new(),
+            lane: None,
+            steps: vec![Step::Command {
+                template: "say hi".into(),
+            }],
+        },
+        Action {
+            id: "snd".into(),
+            name: String::new(),
+            lane: None,
+            steps: vec![Step::Sound {
+                file: "a.wav".into(),
+                volume: 1.0,
+            }],
+        },
+    ]
+}
+
+struct Case {
+    name: &'static str,
+    rules: Vec<Rule>,
+    /// `(ms since start, event)`.
+    events: Vec<(u64, Input)>,
+    expect: Vec<(&'static str, u32, Option<u64>)>,
+}
+
+fn run(case: &Case) -> Vec<(String, u32, Option<u64>)> {
+    let rules = RuleSet::new(&case.rules, &actions());
+    let mut state = MatchState::new();
+    let start = Instant::now();
+    let mut got = Vec::new();
+    for (at, input) in &case.events {
+        let now = start + Duration::from_millis(*at);
+        for m in evaluate(input, &rules, &mut state, now).matches {
+            got.push((m.rule_id, m.runs, m.vars.count));
+        }
+    }
+    got
+}
+
+fn cases() -> Vec<Case> {
+    let final_ = Settle::Final;
+    vec![
+        Case {
+            name: "once per unit fires at the final only, 5 roses = 5 runs",
+            rules: vec![gift_rule("rose", "Rose")],
+            events: vec![
+                (0, rose(1, 2, 10, 1, None)),
+                (10, rose(2, 2, 10, 3, None)),
+                (20, rose(3, 2, 10, 5, Some((5, final_)))),
+            ],
+            expect: vec![("rose", 5, Some(1))],
+        },
+        Case {
+            name: "gift name matches case-insensitively, then by id",
+            rules: vec![
+                gift_rule("by-name", "rOSE"),
+                rule(
+                    "by-id",
+                    Trigger::Gift {
+                        name: Some("Renamed".into()),
+                        id: Some(5655),
+                    },
+                ),
+                gift_rule("other", "Lion"),
+            ],
+            events: vec![(0, rose(1, 2, 10, 1, Some((1, final_))))],
+            expect: vec![("by-name", 1, Some(1)), ("by-id", 1, Some(1))],
+        },
+        Case {
+            name: "once per streak with the count (default for sounds)",
+            rules: vec![{
+                let mut r = gift_rule("snd", "Rose");
+                r.actions = vec!["snd".into()];
+                r
+            }],
+            events: vec![
+                (0, rose(1, 2, 10, 40, None)),
+                (10, rose(2, 2, 10, 99, Some((99, final_)))),
+            ],
+            expect: vec![("snd", 1, Some(99))],
+        },
+        Case {
+            name: "live mode fires per increment with the delta",
+            rules: vec![with_mode(gift_rule("live", "Rose"), StreakMode::Live)],
+            events: vec![
+                (0, rose(1, 2, 10, 2, None)),
+                (10, rose(2, 2, 10, 2, None)),
+                (20, rose(3, 2, 10, 5, None)),
+                (30, rose(4, 2, 10, 6, Some((6, final_)))),
+            ],
+            expect: vec![
+                ("live", 1, Some(2)),
+                ("live", 1, Some(3)),
+                ("live", 1, Some(1)),
+            ],
+        },
+        Case {
+            name: "per-unit cap per streak",
+            rules: vec![{
+                let mut r = gift_rule("rose", "Rose");
+                r.max_per_streak = 3;
+                r
+            }],
+            events: vec![(0, rose(1, 2, 10, 50, Some((50, final_))))],
+            expect: vec![("rose", 3, Some(1))],
+        },
+        Case {
+            name: "interleaved streaks of two viewers count separately",
+            rules: vec![gift_rule("rose", "Rose")],
+            events: vec![
+                (0, rose(1, 2, 10, 1, None)),
+                (1, rose(2, 4, 10, 1, None)),
+                (2, rose(3, 2, 10, 4, None)),
+                (3, rose(4, 4, 10, 2, Some((2, final_)))),
+                (4, rose(5, 2, 10, 4, Some((4, final_)))),
+            ],
+            expect: vec![("rose", 2, Some(1)), ("rose", 4, Some(1))],
+        },
+        Case {
+            name: "a duplicate msg_id never fires twice",
+            rules: vec![gift_rule("rose", "Rose")],
+            events: vec![
+                (0, rose(1, 2, 10, 3, Some((3, final_)))),
+                (5, rose(1, 2, 10, 3, Some((3, final_)))),
+            ],
+            expect: vec![("rose", 3, Some(1))],
+        },
+        Case {
+            name: "a replayed final with a new msg_id is absorbed by the streak ledger",
+            rules: vec![gift_rule("rose", "Rose")],
+            events: vec![
+                (0, rose(1, 2, 10, 3, Some((3, final_)))),
+                (5, rose(99, 2, 10, 3, Some((3, final_)))),
+            ],
+            expect: vec![("rose", 3, Some(1))],
+        },
+        Case {
+            name: "lost final settled by timeout, then a late final adds only the rest",
+            rules: vec![gift_rule("rose", "Rose")],
+            events: vec![
+                (0, rose(1, 2, 10, 4, None)),
+                (10_000, rose(0, 2, 10, 4, Some((4, Settle::Timeout)))),
+                (11_000, rose(2, 2, 10, 6, Some((2, Settle::Late)))),
+                (12_000, rose(0, 2, 10, 4, Some((4, Settle::Timeout)))),
+            ],
+            expect: vec![("rose", 4, Some(1)), ("rose", 2, Some(1))],
+        },
+        Case {
+            name: "non-streak gift is final at once, with its repeat count",
+            rules: vec![gift_rule("lion", "Lion")],
+            events: vec![(
+                0,
+                gift(1, 2, "Lion", 1, 29_999, false, 0, 1, Some((1, final_))),
+            )],
+            expect: vec![("lion", 1, Some(1))],
+        },
+        Case {
+            name: "coin range matches the per-unit value",
+            rules: vec![with_mode(
+                rule(
+                    "big",
+                    Trigger::GiftCoins {
+                        min: 100,
+                        max: None,
+                    },
+                ),
+                StreakMode::PerStreak,
+            )],
+            events: vec![
+                (0, rose(1, 2, 10, 500, Some((500, final_)))),
+                (1, gift(2, 2, "Hat", 2, 99, false, 0, 1, Some((1, final_)))),
+                (2, gift(3, 2, "Cap", 3, 100, false, 0, 1, Some((1, final_)))),
+            ],
+            expect: vec![("big", 1, Some(1))],
+        },
+        Case {
+            name: "chat command: case-insensitive first word, not a prefix of a longer word",
+            rules: vec![rule(
+                "tnt",
+                Trigger::ChatCommand {
+                    command: "!tnt".into(),
+                },
+            )],
+            events: vec![
+                (0, chat(1, 2, "!TNT big one")),
+                (1, chat(2, 3, "!tntx")),
+                (2, chat(3, 4, "say !tnt")),
+                (3, chat(4, 5, "  !tnt")),
+            ],
+            expect: vec![("tnt", 1, None), ("tnt", 1, None)],
+        },
+        Case {
+            name: "per-user cooldown: same viewer waits, others do not",
+            rules: vec![with_filters(
+                rule(
+                    "tnt",
+                    Trigger::ChatCommand {
+                        command: "!tnt".into(),
+                    },
+                ),
+                Filters {
+                    user_cooldown_ms: 10_000,
+                    ..Filters::default()
+                },
+            )],
+            events: vec![
+                (0, chat(1, 2, "!tnt")),
+                (5_000, chat(2, 2, "!tnt")),
+                (5_001, chat(3, 3, "!tnt")),
+                (10_000, chat(4, 2, "!tnt")),
+            ],
+            expect: vec![("tnt", 1, None), ("tnt", 1, None), ("tnt", 1, None)],
+        },
+        Case {
+            name: "global cooldown",
+            rules: vec![with_filters(
+                rule("j", Trigger::Join),
+                Filters {
+                    global_cooldown_ms: 1_000,
+                    ..Filters::default()
+                },
+            )],
+            events: vec![
+                (0, ev(1, 2, Payload::Join)),
+                (500, ev(2, 3, Payload::Join)),
+                (1_000, ev(3, 4, Payload::Join)),
+            ],
+            expect: vec![("j", 1, None), ("j", 1, None)],
+        },
+        Case {
+            name: "once per user per stream stops follow farming; a new room resets it",
+            rules: vec![with_filters(
+                rule("f", Trigger::Follow),
+                Filters {
+                    once_per_user_per_stream: true,
+                    ..Filters::default()
+                },
+            )],
+            events: vec![
+                (
+                    0,
+                    ev(
+                        0,
+                        0,
+                        Payload::StreamStart {
+                            room_id: 1,
+                            reconnect: false,
+                        },
+                    ),
+                ),
+                (1, ev(1, 2, Payload::Follow)),
+                (2, ev(2, 2, Payload::Follow)),
+                (
+                    3,
+                    ev(
+                        0,
+                        0,
+                        Payload::StreamStart {
+                            room_id: 1,
+                            reconnect: true,
+                        },
+                    ),
+                ),
+                (4, ev(3, 2, Payload::Follow)),
+                (
+                    5,
+                    ev(
+                        0,
+                        0,
+                        Payload::StreamStart {
+                            room_id: 2,
+                            reconnect: false,
+                        },
+                    ),
+                ),
+                (6, ev(4, 2, Payload::Follow)),
+            ],
+            expect: vec![("f", 1, None), ("f", 1, None)],
+        },
+        Case {
+            name: "followers only, min followers, moderators or subscribers",
+            rules: vec![
+                with_filters(
+                    rule("fol", Trigger::Share),
+                    Filters {
+                        followers_only: true,
+                        ..Filters::default()
+                    },
+                ),
+                with_filters(
+                    rule("min", Trigger::Share),
+                    Filters {
+                        min_followers: Some(50),
+                        ..Filters::default()
+                    },
+                ),
+                with_filters(
+                    rule("role", Trigger::Share),
+                    Filters {
+                        moderators_only: true,
+                        subscribers_only: true,
+                        ..Filters::default()
+                    },
+                ),
+            ],
+            events: vec![
+                (0, ev(1, 2, Payload::Share)),
+                (1, ev(2, 7, Payload::Share)),
+                (2, ev(3, 9, Payload::Share)),
+                (3, ev(4, 0, Payload::Share)),
+            ],
+            expect: vec![
+                ("fol", 1, None),
+                ("min", 1, None),
+                ("role", 1, None),
+                ("min", 1, None),
+                ("role", 1, None),
+            ],
+        },
+        Case {
+            name: "every 100 likes of the room total, counting each crossing",
+            rules: vec![rule(
+                "likes",
+                Trigger::Likes {
+                    every: Some(100),
+                    per_user: None,
+                },
+            )],
+            events: vec![
+                (0, like(1, 2, 15, 95)),
+                (1, like(2, 3, 10, 105)),
+                (2, like(3, 3, 10, 104)),
+                (3, like(4, 3, 200, 310)),
+            ],
+            expect: vec![("likes", 1, Some(10)), ("likes", 2, Some(200))],
+        },
+        Case {
+            name: "likes per user",
+            rules: vec![rule(
+                "mine",
+                Trigger::Likes {
+                    every: None,
+                    per_user: Some(10),
+                },
+            )],
+            events: vec![
+                (0, like(1, 2, 6, 6)),
+                (1, like(2, 3, 6, 12)),
+                (2, like(3, 2, 6, 18)),
+            ],
+            expect: vec![("mine", 1, Some(6))],
+        },
+        Case {
+            name: "viewer milestone once per multiple",
+            rules: vec![rule("v", Trigger::ViewerMilestone { every: 100 })],
+            events: vec![
+                (0, ev(1, 0, Payload::ViewerCount { total: 50 })),
+                (1, ev(2, 0, Payload::ViewerCount { total: 120 })),
+                (2, ev(3, 0, Payload::ViewerCount { total: 90 })),
+                (3, ev(4, 0, Payload::ViewerCount { total: 150 })),
+                (4, ev(5, 0, Payload::ViewerCount { total: 430 })),
+            ],
+            expect: vec![("v", 1, None), ("v", 1, None)],
+        },
+        Case {
+            name: "stream start fires on a fresh connect only; stream end fires",
+            rules: vec![
+                rule("start", Trigger::StreamStart),
+                rule("end", Trigger::StreamEnd),
+            ],
+            events: vec![
+                (
+                    0,
+                    ev(
+                        0,
+                        0,
+                        Payload::StreamStart {
+                            room_id: 1,
+                            reconnect: false,
+                        },
+                    ),
+                ),
+                (
+                    1,
+                    ev(
+                        0,
+                        0,
+                        Payload::StreamStart {
+                            room_id: 1,
+                            reconnect: true,
+                        },
+                    ),
+                ),
+                (2, ev(0, 0, Payload::StreamEnd)),
+            ],
+            expect: vec![("start", 1, None), ("end", 1, None)],
+        },
+        Case {
+            name: "disabled rules never fire",
+            rules: vec![{
+                let mut r = rule("off", Trigger::Follow);
+                r.enabled = false;
+                r
+            }],
+            events: vec![(0, ev(1, 2, Payload::Follow))],
+            expect: vec![],
+        },
+    ]
+}
+
+#[test]
+fn matching_table() {
+    let mut failures = Vec::new();
+    for case in cases() {
+        let got = run(&case);
+        let want: Vec<(String, u32, Option<u64>)> = case
+            .expect
+            .iter()
+            .map(|(r, n, c)| (r.to_string(), *n, *c))
+            .collect();
+        if got != want {
+            failures.push(format!("{}:\n  want {want:?}\n  got  {got:?}", case.name));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn history_is_never_acted_on() {
+    let rules = RuleSet::new(&[gift_rule("rose", "Rose")], &actions());
+    let mut state = MatchState::new();
+    let mut old = rose(1, 2, 10, 3, Some((3, Settle::Final)));
+    old.is_history = true;
+    let e = evaluate(&old, &rules, &mut state, Instant::now());
+    assert!(e.matches.is_empty());
+}
+
+#[test]
+fn chat_args_and_gift_values_reach_the_template() {
+    let tnt = rule(
+        "tnt",
+        Trigger::ChatCommand {
+            command: "!tnt".into(),
+        },
+    );
+    let rules = RuleSet::new(
+        &[
+            tnt,
+            with_mode(gift_rule("r", "Rose"), StreakMode::PerStreak),
+        ],
+        &actions(),
+    );
+    let mut state = MatchState::new();
+    let now = Instant::now();
+    let m = evaluate(&chat(1, 2, "!tnt  a  b "), &rules, &mut state, now).matches;
+    assert_eq!(m[0].vars.comment.as_deref(), Some("a  b"));
+    assert_eq!(m[0].vars.user, "User 2");
+    assert_eq!(m[0].vars.username, "user2");
+    assert!(!m[0].paid);
+    let m = evaluate(
+        &gift(2, 2, "Rose", 5655, 3, true, 1, 4, Some((4, Settle::Final))),
+        &rules,
+        &mut state,
+        now,
+    )
+    .matches;
+    assert_eq!(m[0].vars.count, Some(4));
+    assert_eq!(m[0].vars.coins, Some(12));
+    assert!(m[0].paid);
+}
+
+#[test]
+fn skips_say_why() {
+    let r = with_filters(
+        rule("f", Trigger::Follow),
+        Filters {
+            user_cooldown_ms: 1_000,
+            ..Filters::default()
+        },
+    );
+    let rules = RuleSet::new(&[r], &actions());
+    let mut state = MatchState::new();
+    let now = Instant::now();
+    evaluate(&ev(1, 2, Payload::Follow), &rules, &mut state, now);
+    let e = evaluate(
+        &ev(2, 2, Payload::Follow),
+        &rules,
+        &mut state,
+        now + Duration::from_millis(400),
+    );
+    assert_eq!(
+        e.skipped,
+        vec![("f".to_string(), Skip::UserCooldown { remaining_ms: 600 })]
+    );
+}

@@ -1,0 +1,481 @@
+//! The trigger engine: TikTok LIVE events in, paced and recorded actions out.
+//!
+//! ```text
+//! LiveStream ──submit──▶ [bounded channel] ──▶ handler task ──▶ lane tasks ──▶ Executor
+//!                                              (registry, rules,   (pacing,     (RCON, sound)
+//!                                               pure matching)      overflow)
+//!                                   every change ──▶ Reporter ──▶ broadcast (app) + store (SQLite)
+//! ```
+//!
+//! Module map:
+//! - [`rules`]: the rule model (triggers, filters, streak modes, actions, lanes);
+//! - [`input`]: what the engine reads from a client event;
+//! - [`matching`]: the pure matching function and its state;
+//! - [`registry`]: event kind → handler, and the handler task;
+//! - [`lane`]: the lane tasks (pacing, overflow, pause/skip/clear);
+//! - [`item`]: queue items and their lifecycle;
+//! - [`exec`]: the [`Executor`] trait, the real outputs behind it, and a test recorder;
+//! - [`store`]: the SQLite store, crash recovery and session stats;
+//! - [`profile`]: the JSON profile format.
+
+pub mod exec;
+pub mod input;
+pub mod item;
+pub mod lane;
+pub mod matching;
+pub mod profile;
+pub mod registry;
+pub mod report;
+pub mod rules;
+pub mod store;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use futures_util::{Stream, StreamExt};
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub use exec::{ExecError, Executor, OutputsExecutor, Recorder};
+pub use input::{EventKind, Input};
+pub use item::{ItemStatus, ItemUpdate, QueueItem};
+pub use lane::{LaneHandle, LaneSnapshot};
+pub use profile::{Profile, ProfileError, ProfileFile};
+pub use registry::Registry;
+pub use report::EngineUpdate;
+pub use store::{Recovery, SessionStats, Store, StoreError};
+
+use item::{wall_ms, ActionBook};
+use lane::LaneMsg;
+use matching::{MatchState, RuleSet};
+use registry::{Core, CoreMsg, LaneSpawner, Lanes};
+use report::Reporter;
+
+/// Events waiting for the handler. When full, `submit` waits: the client's own buffer and then
+/// TCP hold the rest, so a burst slows the reader down instead of losing anything.
+const EVENT_BUFFER: usize = 16_384;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("the profile's actions are invalid: action {action:?}, step {step}: {reason}")]
+    Actions {
+        action: String,
+        step: usize,
+        reason: String,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("no lane {0:?}")]
+    NoSuchLane(String),
+    #[error("the engine has stopped")]
+    Stopped,
+    #[error("item {id} is {status}; only interrupted, failed, skipped or dropped items can be run again")]
+    NotRerunnable { id: u64, status: String },
+    #[error("there is no store to read from (the engine runs without a data folder)")]
+    NoStore,
+}
+
+/// How the engine starts.
+#[derive(Clone, Debug, Default)]
+pub struct EngineConfig {
+    /// Where the SQLite store lives; `None`: nothing is recorded or recovered.
+    pub data_dir: Option<PathBuf>,
+    /// What this session watches (`@user` or a room), recorded with the session.
+    pub target: String,
+    /// Handler validators; default: [`Registry::default`].
+    pub registry: Option<Registry>,
+}
+
+/// What the engine found at start.
+#[derive(Debug, Default)]
+pub struct StartReport {
+    /// Items from the last run queued again.
+    pub resumed: usize,
+    /// Items that were running when the last run died; shown, not re-run.
+    pub interrupted: Vec<QueueItem>,
+    pub unreadable: Vec<(u64, String)>,
+}
+
+/// How to stop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shutdown {
+    /// Run every waiting item first.
+    Drain,
+    /// Let running items finish; waiting items stay queued in the store for the next start.
+    Persist,
+}
+
+/// A running engine. Dropping it stops its tasks (prefer [`Engine::shutdown`]).
+pub struct Engine {
+    handle: EngineHandle,
+    cancel: CancellationToken,
+    core: Option<JoinHandle<()>>,
+    store: Option<Store>,
+}
+
+/// The cloneable control surface the app and the CLI use.
+#[derive(Clone)]
+pub struct EngineHandle {
+    tx: mpsc::Sender<CoreMsg>,
+    lanes: Lanes,
+    reporter: Arc<Reporter>,
+    next_id: Arc<AtomicU64>,
+}
+
+impl Engine {
+    /// Starts the handler and lane tasks on the current runtime, opens the store (when a
+    /// data folder is given) and queues the items a previous run left waiting.
+    pub fn start<E: Executor>(
+        profile: &Profile,
+        executor: E,
+        config: EngineConfig,
+    ) -> Result<(Engine, StartReport), EngineError> {
+        let book = Arc::new(
+            ActionBook::new(&profile.actions).map_err(|(action, step, e)| {
+                EngineError::Actions {
+                    action,
+                    step,
+                    reason: e.to_string(),
+                }
+            })?,
+        );
+        let (store, recovery) = match &config.data_dir {
+            Some(dir) => {
+                let (s, r) = Store::open(dir, &config.target)?;
+                (Some(s), r)
+            }
+            None => (
+                None,
+                Recovery {
+                    next_id: 1,
+                    ..Recovery::default()
+                },
+            ),
+        };
+        let reporter = Reporter::new(store.as_ref().map(Store::handle));
+        let cancel = CancellationToken::new();
+        let exec = Arc::new(executor);
+        let spawn_lane: LaneSpawner = {
+            let (exec, reporter, cancel) = (exec.clone(), reporter.clone(), cancel.clone());
+            Box::new(move |cfg, book| {
+                lane::spawn(
+                    cfg,
+                    book,
+                    exec.clone(),
+                    reporter.clone(),
+                    cancel.child_token(),
+                )
+            })
+        };
+        let lanes: Lanes = Arc::new(RwLock::new(BTreeMap::new()));
+        {
+            let mut map = lanes.write().unwrap_or_else(|p| p.into_inner());
+            for cfg in &profile.lanes {
+                map.insert(cfg.name.clone(), spawn_lane(cfg.clone(), book.clone()));
+            }
+        }
+        let next_id = Arc::new(AtomicU64::new(recovery.next_id.max(1)));
+        let mut report = StartReport {
+            resumed: 0,
+            interrupted: recovery.interrupted,
+            unreadable: recovery.unreadable,
+        };
+        for item in &report.interrupted {
+            reporter.send(EngineUpdate::Item(ItemUpdate {
+                item: Arc::new(item.clone()),
+                status: ItemStatus::Interrupted,
+                at_ms: wall_ms(),
+            }));
+        }
+        {
+            let map = lanes.read().unwrap_or_else(|p| p.into_inner());
+            for item in recovery.resumed {
+                match map.get(&item.lane) {
+                    Some(l) => {
+                        l.send(LaneMsg::Enqueue { item, resume: true });
+                        report.resumed += 1;
+                    }
+                    None => {
+                        let reason = format!("lane {:?} no longer exists", item.lane);
+                        reporter.finished(
+                            &Arc::new(item),
+                            ItemStatus::Failed {
+                                reason,
+                                may_have_run: false,
+                            },
+                        );
+                    }
+                }
+            }
+        }
+        let (tx, rx) = mpsc::channel(EVENT_BUFFER);
+        let core = Core {
+            registry: config.registry.unwrap_or_default(),
+            rules: RuleSet::new(&profile.rules, &profile.actions),
+            book,
+            state: MatchState::new(),
+            lanes: lanes.clone(),
+            spawn_lane,
+            reporter: reporter.clone(),
+            next_id: next_id.clone(),
+            rng: fastrand::Rng::new(),
+        };
+        let core = tokio::spawn(core.run(rx, cancel.child_token()));
+        Ok((
+            Engine {
+                handle: EngineHandle {
+                    tx,
+                    lanes,
+                    reporter,
+                    next_id,
+                },
+                cancel,
+                core: Some(core),
+                store,
+            },
+            report,
+        ))
+    }
+
+    pub fn handle(&self) -> EngineHandle {
+        self.handle.clone()
+    }
+
+    /// Stops the engine. With [`Shutdown::Drain`] every waiting item runs first; with
+    /// [`Shutdown::Persist`] waiting items stay in the store and resume at the next start.
+    /// Either way the store has everything when this returns.
+    pub async fn shutdown(mut self, how: Shutdown) {
+        if how == Shutdown::Drain {
+            let _ = self.handle.drain().await;
+        }
+        // Stop the handler first so nothing new reaches the lanes.
+        self.cancel_core().await;
+        let lanes: Vec<LaneHandle> = self.handle.lane_handles();
+        let mut waits = Vec::new();
+        for l in lanes {
+            let (tx, rx) = oneshot::channel();
+            if l.send(LaneMsg::Stop(tx)) {
+                waits.push(rx);
+            }
+        }
+        for w in waits {
+            let _ = w.await;
+        }
+        self.cancel.cancel();
+        if let Some(store) = self.store.take() {
+            if let Some(h) = self.handle.reporter.store() {
+                let _ = h.flush().await;
+            }
+            // Joining the store thread blocks; it has nothing left but the close.
+            let _ = tokio::task::spawn_blocking(move || store.close()).await;
+        }
+    }
+
+    async fn cancel_core(&mut self) {
+        if let Some(core) = self.core.take() {
+            core.abort();
+            let _ = core.await;
+        }
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+        if let Some(core) = self.core.take() {
+            core.abort();
+        }
+    }
+}
+
+impl EngineHandle {
+    /// Hands one client event to the engine, waiting while the handler's buffer is full.
+    pub async fn submit(&self, event: &tiktok_live::event::Event) -> Result<(), EngineError> {
+        match Input::from_event(event) {
+            Some(input) => self.submit_input(input).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Hands an engine input over (also how "test trigger" buttons inject events).
+    pub async fn submit_input(&self, input: Input) -> Result<(), EngineError> {
+        self.tx
+            .send(CoreMsg::Input(Box::new(input)))
+            .await
+            .map_err(|_| EngineError::Stopped)
+    }
+
+    /// Every change from now on: events, matches, item lifecycle, lane changes, warnings.
+    pub fn subscribe(&self) -> broadcast::Receiver<EngineUpdate> {
+        self.reporter.subscribe()
+    }
+
+    fn lane_handles(&self) -> Vec<LaneHandle> {
+        self.lanes
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    fn lane(&self, name: &str) -> Result<LaneHandle, EngineError> {
+        self.lanes
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .cloned()
+            .ok_or_else(|| EngineError::NoSuchLane(name.to_owned()))
+    }
+
+    fn tell(&self, name: &str, msg: LaneMsg) -> Result<(), EngineError> {
+        if self.lane(name)?.send(msg) {
+            Ok(())
+        } else {
+            Err(EngineError::Stopped)
+        }
+    }
+
+    pub fn lanes(&self) -> Vec<LaneSnapshot> {
+        self.lane_handles()
+            .iter()
+            .map(LaneHandle::snapshot)
+            .collect()
+    }
+
+    pub fn lane_handle(&self, name: &str) -> Result<LaneHandle, EngineError> {
+        self.lane(name)
+    }
+
+    pub fn pause(&self, lane: &str) -> Result<(), EngineError> {
+        self.tell(lane, LaneMsg::Pause)
+    }
+
+    pub fn resume(&self, lane: &str) -> Result<(), EngineError> {
+        self.tell(lane, LaneMsg::Resume)
+    }
+
+    /// Stops what the lane is running now (it ends as skipped) and goes on with the next.
+    pub fn skip_current(&self, lane: &str) -> Result<(), EngineError> {
+        self.tell(lane, LaneMsg::Skip)
+    }
+
+    /// Drops everything waiting in the lane.
+    pub fn clear(&self, lane: &str) -> Result<(), EngineError> {
+        self.tell(
+            lane,
+            LaneMsg::Clear {
+                reason: "cleared by the user".into(),
+            },
+        )
+    }
+
+    /// The panic button: every lane is paused, emptied, and what runs is skipped.
+    pub fn panic(&self) {
+        for l in self.lane_handles() {
+            l.send(LaneMsg::Pause);
+            l.send(LaneMsg::Clear {
+                reason: "panic button".into(),
+            });
+            l.send(LaneMsg::Skip);
+        }
+    }
+
+    pub fn resume_all(&self) {
+        for l in self.lane_handles() {
+            l.send(LaneMsg::Resume);
+        }
+    }
+
+    /// Applies a new profile: rules and actions at once, lane settings for what comes next.
+    pub async fn reload(&self, profile: Profile) -> Result<(), EngineError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(CoreMsg::Reload(Box::new(profile), tx))
+            .await
+            .map_err(|_| EngineError::Stopped)?;
+        rx.await.map_err(|_| EngineError::Stopped)
+    }
+
+    /// Waits until every event submitted so far is handled and every lane is idle (a paused
+    /// lane with items counts as idle: it cannot go on by itself).
+    pub async fn drain(&self) -> Result<(), EngineError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(CoreMsg::Drain(tx))
+            .await
+            .map_err(|_| EngineError::Stopped)?;
+        rx.await.map_err(|_| EngineError::Stopped)
+    }
+
+    /// Like [`EngineHandle::drain`], giving up after `limit`; true if drained.
+    pub async fn drain_for(&self, limit: Duration) -> bool {
+        matches!(tokio::time::timeout(limit, self.drain()).await, Ok(Ok(())))
+    }
+
+    /// Queues a stored item again as a new item (e.g. one interrupted by a crash). Returns
+    /// the new item's id.
+    pub async fn rerun(&self, id: u64) -> Result<u64, EngineError> {
+        let store = self.reporter.store().ok_or(EngineError::NoStore)?;
+        let (mut item, status) = store.item(id).await?;
+        if matches!(status.as_str(), "queued" | "running" | "done") {
+            return Err(EngineError::NotRerunnable { id, status });
+        }
+        item.rerun_of = Some(id);
+        item.id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        item.queued_ms = wall_ms();
+        let new_id = item.id;
+        self.tell(&item.lane.clone(), LaneMsg::Enqueue { item, resume: true })?;
+        Ok(new_id)
+    }
+
+    /// This session's statistics, from the store.
+    pub async fn stats(&self) -> Result<SessionStats, EngineError> {
+        let store = self.reporter.store().ok_or(EngineError::NoStore)?;
+        Ok(store.stats().await?)
+    }
+
+    /// Everything written so far is committed when this returns.
+    pub async fn flush_store(&self) -> Result<(), EngineError> {
+        match self.reporter.store() {
+            Some(s) => Ok(s.flush().await?),
+            None => Ok(()),
+        }
+    }
+
+    /// The store's handle, for history queries.
+    pub fn store(&self) -> Option<store::StoreHandle> {
+        self.reporter.store().cloned()
+    }
+}
+
+/// Feeds a client stream into the engine until it ends or `cancel` fires; errors from the
+/// stream are logged and skipped. Returns the number of events handed over.
+pub async fn pump<S>(mut stream: S, engine: &EngineHandle, cancel: &CancellationToken) -> u64
+where
+    S: Stream<Item = Result<tiktok_live::event::Event, tiktok_live::error::Error>> + Unpin,
+{
+    let mut n = 0;
+    loop {
+        let item = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => break,
+            item = stream.next() => item,
+        };
+        match item {
+            None => break,
+            Some(Ok(event)) => {
+                if engine.submit(&event).await.is_err() {
+                    break;
+                }
+                n += 1;
+            }
+            Some(Err(e)) => tracing::warn!(error = %e, code = e.code(), "stream error; going on"),
+        }
+    }
+    n
+}

@@ -1,0 +1,537 @@
+//! Profiles: the one JSON file the GUI and the CLI both read, with a schema version.
+//!
+//! Reading goes: JSON syntax → schema version (older files are migrated step by step, newer
+//! ones refused) → typed (unknown fields are errors, reported with their JSON path) → checks
+//! across the file (action and lane references, templates). [`ProfileFile`] adds the safety
+//! net around the file: the last profile that loaded is kept beside it, and every save
+//! rotates a few backups.
+
+use std::collections::HashSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::item::ActionBook;
+use super::rules::{Action, LaneConfig, Rule, Step, Trigger};
+
+/// The schema version this build writes and reads natively.
+pub const SCHEMA_VERSION: u32 = 1;
+/// Backups kept by [`ProfileFile::save`].
+const BACKUPS: usize = 3;
+
+/// A migration from version `n` to `n + 1` works on raw JSON, so it can rename or reshape
+/// anything. `MIGRATIONS[i]` upgrades version `i + 1`... there is none yet: version 1 is the
+/// first. Add `fn v1_to_v2(Value) -> Result<Value, String>` here when the format changes.
+type Migration = fn(Value) -> Result<Value, String>;
+const MIGRATIONS: &[Migration] = &[];
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ProfileError {
+    #[error("cannot read {path}: {reason}")]
+    Io { path: PathBuf, reason: String },
+    #[error("not valid JSON at line {line}, column {column}: {reason}")]
+    Syntax {
+        line: usize,
+        column: usize,
+        reason: String,
+    },
+    #[error("at {path}: {reason}")]
+    Invalid { path: String, reason: String },
+    #[error("this profile is schema version {found}; this version of LiveTrigger reads up to {supported}: update LiveTrigger")]
+    TooNew { found: u64, supported: u32 },
+    #[error("migrating the profile from schema version {from}: {reason}")]
+    Migration { from: u64, reason: String },
+}
+
+fn invalid(path: impl Into<String>, reason: impl Into<String>) -> ProfileError {
+    ProfileError::Invalid {
+        path: path.into(),
+        reason: reason.into(),
+    }
+}
+
+/// Where the Minecraft server's RCON listens.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RconSettings {
+    #[serde(default = "localhost")]
+    pub host: String,
+    #[serde(default = "rcon_port")]
+    pub port: u16,
+    /// Empty: taken from `LIVETRIGGER_RCON_PASSWORD` by the CLI.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub password: String,
+}
+
+fn localhost() -> String {
+    "127.0.0.1".into()
+}
+
+fn rcon_port() -> u16 {
+    25575
+}
+
+impl RconSettings {
+    pub fn addr(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct SoundSettings {
+    /// Relative sound files are looked up here (relative to the profile file).
+    pub folder: Option<String>,
+    pub master_volume: f32,
+}
+
+impl Default for SoundSettings {
+    fn default() -> Self {
+        SoundSettings {
+            folder: None,
+            master_volume: 1.0,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct SignSettings {
+    /// An Euler-compatible sign server; unset: the default one.
+    pub url: Option<String>,
+    /// Never written back by the app: kept in the file only if the user put it there.
+    pub api_key: Option<String>,
+}
+
+/// Everything a streamer configures.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Profile {
+    pub schema_version: u32,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rcon: Option<RconSettings>,
+    #[serde(default)]
+    pub sound: SoundSettings,
+    #[serde(default)]
+    pub sign: SignSettings,
+    #[serde(default)]
+    pub lanes: Vec<LaneConfig>,
+    #[serde(default)]
+    pub actions: Vec<Action>,
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+}
+
+impl Default for Profile {
+    fn default() -> Self {
+        Profile {
+            schema_version: SCHEMA_VERSION,
+            name: String::new(),
+            rcon: None,
+            sound: SoundSettings::default(),
+            sign: SignSettings::default(),
+            lanes: vec![LaneConfig::minecraft(), LaneConfig::sound()],
+            actions: Vec::new(),
+            rules: Vec::new(),
+        }
+    }
+}
+
+impl Profile {
+    /// Reads and checks a profile.
+    pub fn from_json(text: &str) -> Result<Profile, ProfileError> {
+        let value: Value = serde_json::from_str(text).map_err(|e| ProfileError::Syntax {
+            line: e.line(),
+            column: e.column(),
+            reason: e.to_string(),
+        })?;
+        let value = migrate(value)?;
+        let mut profile: Profile = serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = e.path().to_string();
+            invalid(path, e.into_inner().to_string())
+        })?;
+        profile.add_default_lanes();
+        profile.check()?;
+        Ok(profile)
+    }
+
+    pub fn to_json(&self) -> String {
+        // A profile is plain data: serializing cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// The two lanes every profile has, unless it configures them itself.
+    fn add_default_lanes(&mut self) {
+        for default in [LaneConfig::minecraft(), LaneConfig::sound()] {
+            if !self.lanes.iter().any(|l| l.name == default.name) {
+                self.lanes.push(default);
+            }
+        }
+    }
+
+    /// The lane settings of `name`.
+    pub fn lane(&self, name: &str) -> Option<&LaneConfig> {
+        self.lanes.iter().find(|l| l.name == name)
+    }
+
+    fn check(&self) -> Result<(), ProfileError> {
+        let mut lanes = HashSet::new();
+        for (i, l) in self.lanes.iter().enumerate() {
+            if l.name.trim().is_empty() {
+                return Err(invalid(format!("lanes[{i}].name"), "a lane needs a name"));
+            }
+            if !lanes.insert(l.name.as_str()) {
+                return Err(invalid(
+                    format!("lanes[{i}].name"),
+                    format!("lane {:?} is defined twice", l.name),
+                ));
+            }
+            if l.max_depth == 0 {
+                return Err(invalid(
+                    format!("lanes[{i}].maxDepth"),
+                    "must be at least 1",
+                ));
+            }
+        }
+        let mut actions = HashSet::new();
+        for (i, a) in self.actions.iter().enumerate() {
+            if a.id.trim().is_empty() {
+                return Err(invalid(format!("actions[{i}].id"), "an action needs an id"));
+            }
+            if !actions.insert(a.id.as_str()) {
+                return Err(invalid(
+                    format!("actions[{i}].id"),
+                    format!("action {:?} is defined twice", a.id),
+                ));
+            }
+            if a.steps.is_empty() {
+                return Err(invalid(
+                    format!("actions[{i}].steps"),
+                    "an action needs at least one step",
+                ));
+            }
+            if !lanes.contains(a.lane()) {
+                return Err(invalid(
+                    format!("actions[{i}].lane"),
+                    format!("no lane {:?}; define it under \"lanes\"", a.lane()),
+                ));
+            }
+            for (j, s) in a.steps.iter().enumerate() {
+                if let Step::Sound { volume, file } = s {
+                    if !(0.0..=2.0).contains(volume) {
+                        return Err(invalid(
+                            format!("actions[{i}].steps[{j}].volume"),
+                            "must be between 0 and 2",
+                        ));
+                    }
+                    if file.trim().is_empty() {
+                        return Err(invalid(
+                            format!("actions[{i}].steps[{j}].file"),
+                            "a sound needs a file",
+                        ));
+                    }
+                }
+            }
+        }
+        if let Err((action, step, e)) = ActionBook::new(&self.actions) {
+            let i = self
+                .actions
+                .iter()
+                .position(|a| a.id == action)
+                .unwrap_or(0);
+            return Err(invalid(
+                format!("actions[{i}].steps[{step}].template"),
+                e.to_string(),
+            ));
+        }
+        let mut rules = HashSet::new();
+        for (i, r) in self.rules.iter().enumerate() {
+            if r.id.trim().is_empty() {
+                return Err(invalid(format!("rules[{i}].id"), "a rule needs an id"));
+            }
+            if !rules.insert(r.id.as_str()) {
+                return Err(invalid(
+                    format!("rules[{i}].id"),
+                    format!("rule {:?} is defined twice", r.id),
+                ));
+            }
+            for (j, a) in r.actions.iter().enumerate() {
+                if !actions.contains(a.as_str()) {
+                    return Err(invalid(
+                        format!("rules[{i}].actions[{j}]"),
+                        format!("no action {a:?}"),
+                    ));
+                }
+            }
+            let bad = |field: &str, why: &str| {
+                invalid(format!("rules[{i}].trigger.{field}"), why.to_owned())
+            };
+            match &r.trigger {
+                Trigger::Gift {
+                    name: None,
+                    id: None,
+                } => {
+                    return Err(bad("name", "give the gift's name or id"));
+                }
+                Trigger::GiftCoins {
+                    min,
+                    max: Some(max),
+                } if max < min => {
+                    return Err(bad("max", "must not be below min"));
+                }
+                Trigger::Likes { every, per_user } => {
+                    if every.is_none() && per_user.is_none() {
+                        return Err(bad("every", "give every and/or perUser"));
+                    }
+                    if *every == Some(0) || *per_user == Some(0) {
+                        return Err(bad("every", "must be at least 1"));
+                    }
+                }
+                Trigger::ChatCommand { command }
+                    if command.trim().is_empty() || command.contains(char::is_whitespace) =>
+                {
+                    return Err(bad("command", "one word, e.g. !tnt"));
+                }
+                Trigger::ViewerMilestone { every: 0 } => {
+                    return Err(bad("every", "must be at least 1"))
+                }
+                _ => {}
+            }
+            if r.max_per_streak == 0 {
+                return Err(invalid(
+                    format!("rules[{i}].maxPerStreak"),
+                    "must be at least 1",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn migrate(mut value: Value) -> Result<Value, ProfileError> {
+    let Some(found) = value.get("schemaVersion") else {
+        return Err(invalid(
+            "schemaVersion",
+            "missing; this file is not a LiveTrigger profile",
+        ));
+    };
+    let Some(mut version) = found.as_u64() else {
+        return Err(invalid("schemaVersion", "must be a whole number"));
+    };
+    if version == 0 {
+        return Err(invalid("schemaVersion", "must be at least 1"));
+    }
+    if version > u64::from(SCHEMA_VERSION) {
+        return Err(ProfileError::TooNew {
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    while version < u64::from(SCHEMA_VERSION) {
+        let step = usize::try_from(version - 1)
+            .ok()
+            .and_then(|i| MIGRATIONS.get(i))
+            .ok_or(ProfileError::Migration {
+                from: version,
+                reason: "no migration known".into(),
+            })?;
+        value = step(value).map_err(|reason| ProfileError::Migration {
+            from: version,
+            reason,
+        })?;
+        version += 1;
+        if let Some(obj) = value.as_object_mut() {
+            obj.insert("schemaVersion".into(), Value::from(version));
+        }
+    }
+    Ok(value)
+}
+
+/// A profile on disk, with its last good copy and rotating backups.
+#[derive(Clone, Debug)]
+pub struct ProfileFile {
+    path: PathBuf,
+}
+
+impl ProfileFile {
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        ProfileFile { path: path.into() }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// `<file>.last-good`: the last content that loaded.
+    pub fn last_good_path(&self) -> PathBuf {
+        with_suffix(&self.path, ".last-good")
+    }
+
+    /// `<file>.bak.N`, 1 = newest.
+    pub fn backup_path(&self, n: usize) -> PathBuf {
+        with_suffix(&self.path, &format!(".bak.{n}"))
+    }
+
+    /// Loads the profile; on success its content becomes the last good copy.
+    pub fn load(&self) -> Result<Profile, ProfileError> {
+        let text = fs::read_to_string(&self.path).map_err(|e| ProfileError::Io {
+            path: self.path.clone(),
+            reason: e.to_string(),
+        })?;
+        let profile = Profile::from_json(&text)?;
+        if let Err(e) = write_atomic(&self.last_good_path(), &text) {
+            tracing::warn!(error = %e, "cannot keep a copy of the last good profile");
+        }
+        Ok(profile)
+    }
+
+    /// Loads the profile, or when it is broken, the last good copy along with the error
+    /// (so the app keeps running with what worked and shows what is wrong).
+    pub fn load_or_last_good(&self) -> Result<(Profile, Option<ProfileError>), ProfileError> {
+        match self.load() {
+            Ok(p) => Ok((p, None)),
+            Err(e) => {
+                let last = fs::read_to_string(self.last_good_path())
+                    .ok()
+                    .and_then(|t| Profile::from_json(&t).ok());
+                match last {
+                    Some(p) => Ok((p, Some(e))),
+                    None => Err(e),
+                }
+            }
+        }
+    }
+
+    /// Saves `profile`, first rotating the current file into the backups.
+    pub fn save(&self, profile: &Profile) -> Result<(), ProfileError> {
+        let io = |e: std::io::Error| ProfileError::Io {
+            path: self.path.clone(),
+            reason: e.to_string(),
+        };
+        profile.check()?;
+        if self.path.exists() {
+            for n in (1..BACKUPS).rev() {
+                let from = self.backup_path(n);
+                if from.exists() {
+                    fs::rename(&from, self.backup_path(n + 1)).map_err(io)?;
+                }
+            }
+            fs::copy(&self.path, self.backup_path(1)).map_err(io)?;
+        }
+        let text = profile.to_json();
+        write_atomic(&self.path, &text).map_err(io)?;
+        write_atomic(&self.last_good_path(), &text).map_err(io)
+    }
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// Writes through a temporary file and a rename, so a crash never leaves half a profile.
+fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    let tmp = with_suffix(path, ".tmp");
+    fs::write(&tmp, text)?;
+    fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::rules::{MINECRAFT_LANE, SOUND_LANE};
+
+    fn minimal() -> &'static str {
+        r#"{"schemaVersion": 1, "actions": [{"id": "a", "steps": [{"type": "command", "template": "say hi"}]}],
+            "rules": [{"id": "r", "trigger": {"type": "follow"}, "actions": ["a"]}]}"#
+    }
+
+    #[test]
+    fn a_minimal_profile_gets_the_default_lanes() {
+        let p = Profile::from_json(minimal()).unwrap();
+        assert_eq!(p.lane(MINECRAFT_LANE), Some(&LaneConfig::minecraft()));
+        assert_eq!(p.lane(SOUND_LANE), Some(&LaneConfig::sound()));
+        let again = Profile::from_json(&p.to_json()).unwrap();
+        assert_eq!(again, p);
+    }
+
+    #[test]
+    fn errors_name_the_json_path() {
+        let cases: &[(&str, &str)] = &[
+            (
+                r#"{"schemaVersion": 1, "rules": [{"id": "r", "trigger": {"type": "folow"}, "actions": []}]}"#,
+                "rules[0].trigger.type",
+            ),
+            (
+                r#"{"schemaVersion": 1, "rules": [{"id": "r", "trigger": {"type": "follow"}, "actions": [], "colour": 1}]}"#,
+                "rules[0].colour",
+            ),
+            (
+                r#"{"schemaVersion": 1, "rules": [{"id": "r", "trigger": {"type": "follow"}, "actions": ["nope"]}]}"#,
+                "rules[0].actions[0]",
+            ),
+            (
+                r#"{"schemaVersion": 1, "actions": [{"id": "a", "steps": [{"type": "command", "template": "say {nick}"}]}]}"#,
+                "actions[0].steps[0].template",
+            ),
+            (
+                r#"{"schemaVersion": 1, "actions": [{"id": "a", "lane": "x", "steps": [{"type": "delay", "ms": 1}]}]}"#,
+                "actions[0].lane",
+            ),
+            (
+                r#"{"schemaVersion": 1, "lanes": [{"name": "minecraft", "maxDepth": "big"}]}"#,
+                "lanes[0].maxDepth",
+            ),
+            (r#"{"rules": []}"#, "schemaVersion"),
+        ];
+        for (text, path) in cases {
+            match Profile::from_json(text) {
+                Err(ProfileError::Invalid { path: got, .. }) => assert_eq!(&got, path, "{text}"),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn newer_schema_is_refused_and_syntax_errors_have_a_position() {
+        assert_eq!(
+            Profile::from_json(r#"{"schemaVersion": 9}"#),
+            Err(ProfileError::TooNew {
+                found: 9,
+                supported: SCHEMA_VERSION
+            })
+        );
+        assert!(matches!(
+            Profile::from_json("{\n  \"schemaVersion\": 1,,\n}"),
+            Err(ProfileError::Syntax { line: 2, .. })
+        ));
+    }
+
+    #[test]
+    fn a_broken_file_falls_back_to_the_last_good_one_and_saves_rotate_backups() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = ProfileFile::new(dir.path().join("p.json"));
+        fs::write(file.path(), minimal()).unwrap();
+        let good = file.load().unwrap();
+        fs::write(file.path(), r#"{"schemaVersion": 1, "rules": 5}"#).unwrap();
+        let (p, err) = file.load_or_last_good().unwrap();
+        assert_eq!(p, good);
+        assert!(matches!(err, Some(ProfileError::Invalid { ref path, .. }) if path == "rules"));
+
+        for n in 0..5 {
+            let mut p = good.clone();
+            p.name = format!("v{n}");
+            file.save(&p).unwrap();
+        }
+        assert_eq!(file.load().unwrap().name, "v4");
+        let b1 = Profile::from_json(&fs::read_to_string(file.backup_path(1)).unwrap()).unwrap();
+        assert_eq!(b1.name, "v3");
+        assert!(file.backup_path(3).exists());
+        assert!(!file.backup_path(4).exists());
+    }
+}

@@ -1,0 +1,155 @@
+//! The engine's live stream of changes ([`EngineUpdate`]) and the one place every change goes
+//! through on its way to the app and to the store.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+use super::input::{EventKind, Input};
+use super::item::{wall_ms, ItemStatus, ItemUpdate, QueueItem};
+use super::lane::LaneSnapshot;
+use super::store::{StoreError, StoreHandle};
+
+/// Buffered changes per subscriber; a subscriber slower than this misses updates (and is
+/// told so by `broadcast`'s `Lagged`), it never slows the engine.
+const UPDATES_CAPACITY: usize = 16_384;
+
+/// Something the app's live log and queue view show.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum EngineUpdate {
+    /// An event arrived (after duplicate filtering).
+    Event {
+        kind: EventKind,
+        msg_id: u64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        user: Option<String>,
+        summary: String,
+        at_ms: i64,
+    },
+    /// A rule fired.
+    Matched {
+        rule: String,
+        msg_id: u64,
+        runs: u32,
+        at_ms: i64,
+    },
+    /// A queue item changed state.
+    Item(ItemUpdate),
+    /// A lane was paused, resumed, cleared or reconfigured.
+    Lane(LaneSnapshot),
+    /// Something went wrong but the engine went on (a template could not render, an event
+    /// was invalid).
+    Warning { message: String, at_ms: i64 },
+}
+
+/// Fans changes out to subscribers and to the store.
+pub struct Reporter {
+    updates: broadcast::Sender<EngineUpdate>,
+    store: Option<StoreHandle>,
+}
+
+impl Reporter {
+    pub fn new(store: Option<StoreHandle>) -> Arc<Self> {
+        Arc::new(Reporter {
+            updates: broadcast::channel(UPDATES_CAPACITY).0,
+            store,
+        })
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<EngineUpdate> {
+        self.updates.subscribe()
+    }
+
+    pub fn store(&self) -> Option<&StoreHandle> {
+        self.store.as_ref()
+    }
+
+    pub fn send(&self, update: EngineUpdate) {
+        // No subscriber is fine: the store has it.
+        let _ = self.updates.send(update);
+    }
+
+    pub fn event(&self, input: &Input, summary: String) {
+        if let Some(store) = &self.store {
+            store.record_event(input, &summary);
+        }
+        if self.updates.receiver_count() > 0 {
+            self.send(EngineUpdate::Event {
+                kind: input.kind(),
+                msg_id: input.msg_id,
+                user: input.user.as_ref().map(|u| u.unique_id.clone()),
+                summary,
+                at_ms: wall_ms(),
+            });
+        }
+    }
+
+    pub fn matched(&self, rule: &str, msg_id: u64, runs: u32) {
+        if let Some(store) = &self.store {
+            store.record_match(rule, msg_id, runs);
+        }
+        if self.updates.receiver_count() > 0 {
+            self.send(EngineUpdate::Matched {
+                rule: rule.to_owned(),
+                msg_id,
+                runs,
+                at_ms: wall_ms(),
+            });
+        }
+    }
+
+    pub fn warning(&self, message: String) {
+        tracing::warn!("{message}");
+        self.send(EngineUpdate::Warning {
+            message,
+            at_ms: wall_ms(),
+        });
+    }
+
+    /// A new (or changed, e.g. coalesced) waiting item.
+    pub fn queued(&self, item: &Arc<QueueItem>) {
+        if let Some(store) = &self.store {
+            store.item_queued(item.clone());
+        }
+        self.item(item, ItemStatus::Queued);
+    }
+
+    /// Records that `item` starts, and returns once that is durable: an item whose start was
+    /// not recorded would be run a second time after a crash.
+    pub async fn running(&self, item: &Arc<QueueItem>) -> Result<(), StoreError> {
+        if let Some(store) = &self.store {
+            store.item_running(item.id).await?;
+        }
+        self.item(item, ItemStatus::Running);
+        Ok(())
+    }
+
+    pub fn finished(&self, item: &Arc<QueueItem>, status: ItemStatus) {
+        if let Some(reason) = status.reason() {
+            tracing::warn!(
+                item = item.id,
+                lane = %item.lane,
+                rule = %item.rule_id,
+                msg_id = item.msg_id,
+                user = item.username.as_deref().unwrap_or(""),
+                reason,
+                "queue item {}",
+                status.name()
+            );
+        }
+        if let Some(store) = &self.store {
+            store.item_status(item.id, &status);
+        }
+        self.item(item, status);
+    }
+
+    fn item(&self, item: &Arc<QueueItem>, status: ItemStatus) {
+        self.send(EngineUpdate::Item(ItemUpdate {
+            item: item.clone(),
+            status,
+            at_ms: wall_ms(),
+        }));
+    }
+}

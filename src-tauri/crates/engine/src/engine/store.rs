@@ -1,0 +1,644 @@
+//! The durable store: one SQLite file (WAL) in the app's data folder holding the events
+//! received, the rules that fired, and every queue item with its outcome.
+//!
+//! One thread owns the connection. The hot path only sends it messages; the thread writes them
+//! in batches, one transaction per batch, so 20,000 events a second cost a few commits. The
+//! exception is an item's start: [`StoreHandle::item_running`] returns only once the start is
+//! committed, because after a crash an item must be either still `queued` (never started, safe
+//! to run) or `interrupted` (may have run, never re-run by itself).
+//!
+//! WAL with `synchronous=NORMAL`: a commit survives the process being killed (it is in the OS
+//! cache); only a power loss can take the last commits back, and those would be re-shown as
+//! queued, not doubled, since the order is queued → running → outcome.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::thread;
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+use tokio::sync::{mpsc, oneshot};
+
+use super::input::{EventKind, Input, Payload};
+use super::item::{wall_ms, ItemStatus, QueueItem};
+
+/// Most messages written in one transaction.
+const BATCH: usize = 4096;
+pub const DB_FILE: &str = "livetrigger.sqlite3";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create the data folder {path}: {source}")]
+    Folder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("database {path}: {source}")]
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("database error: {0}")]
+    Query(#[from] rusqlite::Error),
+    #[error("the store has stopped")]
+    Stopped,
+    #[error("item {0} is not in the store")]
+    NoSuchItem(u64),
+    #[error("stored item {id} cannot be read: {reason}")]
+    Corrupt { id: u64, reason: String },
+}
+
+/// What was found at open: items to resume and items to show as interrupted.
+#[derive(Debug, Default)]
+pub struct Recovery {
+    /// Items that were waiting, oldest first; the engine queues them again.
+    pub resumed: Vec<QueueItem>,
+    /// Items that were running when the process died: marked interrupted, not re-run.
+    pub interrupted: Vec<QueueItem>,
+    /// Stored items that could not be read back (reported, left as they are).
+    pub unreadable: Vec<(u64, String)>,
+    /// Next free item id.
+    pub next_id: u64,
+}
+
+/// Session statistics.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionStats {
+    pub session: i64,
+    /// Events received per kind.
+    pub totals: Vec<(String, u64)>,
+    /// Settled gift units.
+    pub gift_units: u64,
+    pub diamonds: u64,
+    /// Viewers by diamonds sent, most first.
+    pub top_gifters: Vec<Gifter>,
+    /// Settled gift units per minute since the session started, oldest first.
+    pub gifts_per_minute: Vec<u64>,
+    /// Queue items per final status.
+    pub items: Vec<(String, u64)>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Gifter {
+    pub username: String,
+    pub nickname: String,
+    pub diamonds: u64,
+    pub units: u64,
+}
+
+type Query = Box<dyn FnOnce(&Connection) + Send>;
+
+enum Op {
+    Event {
+        at: i64,
+        kind: EventKind,
+        msg_id: u64,
+        user_id: u64,
+        username: String,
+        nickname: String,
+        gift: Option<String>,
+        units: u64,
+        diamonds: u64,
+        summary: String,
+    },
+    Match {
+        at: i64,
+        rule: String,
+        msg_id: u64,
+        runs: u32,
+    },
+    ItemQueued(Arc<QueueItem>),
+    ItemRunning {
+        id: u64,
+        at: i64,
+        ack: oneshot::Sender<()>,
+    },
+    ItemStatus {
+        id: u64,
+        at: i64,
+        status: &'static str,
+        reason: Option<String>,
+    },
+    Query(Query),
+    Flush(oneshot::Sender<()>),
+}
+
+/// Sends work to the store's thread. Cheap to clone.
+#[derive(Clone)]
+pub struct StoreHandle {
+    tx: mpsc::UnboundedSender<Op>,
+    session: i64,
+}
+
+/// Owns the store's thread; dropping it (and every handle) lets the thread finish its last
+/// batch and close the database.
+pub struct Store {
+    handle: StoreHandle,
+    thread: Option<thread::JoinHandle<()>>,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (or creates) the database in `dir`, recovers what a previous run left, and
+    /// starts a new session.
+    pub fn open(dir: &Path, target: &str) -> Result<(Store, Recovery), StoreError> {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Folder {
+            path: dir.to_owned(),
+            source,
+        })?;
+        let path = dir.join(DB_FILE);
+        let sql = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let mut conn = Connection::open(&path).map_err(sql)?;
+        conn.execute_batch(SCHEMA).map_err(sql)?;
+        let recovery = recover(&mut conn)?;
+        conn.execute(
+            "INSERT INTO sessions (started_ms, target) VALUES (?1, ?2)",
+            params![wall_ms(), target],
+        )?;
+        let session = conn.last_insert_rowid();
+        let (tx, rx) = mpsc::unbounded_channel();
+        let thread = thread::Builder::new()
+            .name("livetrigger-store".into())
+            .spawn(move || writer(conn, rx, session))
+            .map_err(|source| StoreError::Folder {
+                path: dir.to_owned(),
+                source,
+            })?;
+        Ok((
+            Store {
+                handle: StoreHandle { tx, session },
+                thread: Some(thread),
+                path,
+            },
+            recovery,
+        ))
+    }
+
+    pub fn handle(&self) -> StoreHandle {
+        self.handle.clone()
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes everything sent so far and stops the thread.
+    pub fn close(mut self) {
+        let (tx, _) = mpsc::unbounded_channel();
+        self.handle.tx = tx;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl StoreHandle {
+    pub fn session(&self) -> i64 {
+        self.session
+    }
+
+    fn send(&self, op: Op) {
+        if self.tx.send(op).is_err() {
+            tracing::warn!("the store has stopped; a record was not written");
+        }
+    }
+
+    pub fn record_event(&self, input: &Input, summary: &str) {
+        let (gift, units, diamonds) = match &input.payload {
+            Payload::Gift(g) => {
+                let units = u64::from(g.settled.map(|(n, _)| n).unwrap_or(0));
+                (Some(g.name.clone()), units, units * u64::from(g.coins))
+            }
+            Payload::Like { count, .. } => (None, u64::from(*count), 0),
+            _ => (None, 0, 0),
+        };
+        let (user_id, username, nickname) = match &input.user {
+            Some(u) => (u.id, u.unique_id.clone(), u.nickname.clone()),
+            None => (0, String::new(), String::new()),
+        };
+        self.send(Op::Event {
+            at: wall_ms(),
+            kind: input.kind(),
+            msg_id: input.msg_id,
+            user_id,
+            username,
+            nickname,
+            gift,
+            units,
+            diamonds,
+            summary: summary.to_owned(),
+        });
+    }
+
+    pub fn record_match(&self, rule: &str, msg_id: u64, runs: u32) {
+        self.send(Op::Match {
+            at: wall_ms(),
+            rule: rule.to_owned(),
+            msg_id,
+            runs,
+        });
+    }
+
+    pub fn item_queued(&self, item: Arc<QueueItem>) {
+        self.send(Op::ItemQueued(item));
+    }
+
+    /// Marks the item running and waits until that is committed.
+    pub async fn item_running(&self, id: u64) -> Result<(), StoreError> {
+        let (ack, rx) = oneshot::channel();
+        self.tx
+            .send(Op::ItemRunning {
+                id,
+                at: wall_ms(),
+                ack,
+            })
+            .map_err(|_| StoreError::Stopped)?;
+        rx.await.map_err(|_| StoreError::Stopped)
+    }
+
+    pub fn item_status(&self, id: u64, status: &ItemStatus) {
+        self.send(Op::ItemStatus {
+            id,
+            at: wall_ms(),
+            status: status.name(),
+            reason: status.reason().map(str::to_owned),
+        });
+    }
+
+    /// Waits until everything sent before is committed.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Op::Flush(tx))
+            .map_err(|_| StoreError::Stopped)?;
+        rx.await.map_err(|_| StoreError::Stopped)
+    }
+
+    /// Runs `f` on the store's thread, after every write sent before it.
+    pub async fn query<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        let job: Query = Box::new(move |conn| {
+            let _ = tx.send(f(conn));
+        });
+        self.tx
+            .send(Op::Query(job))
+            .map_err(|_| StoreError::Stopped)?;
+        rx.await.map_err(|_| StoreError::Stopped)?
+    }
+
+    /// Statistics of this session.
+    pub async fn stats(&self) -> Result<SessionStats, StoreError> {
+        let session = self.session;
+        self.query(move |c| session_stats(c, session)).await
+    }
+
+    /// One stored item (for a re-run).
+    pub async fn item(&self, id: u64) -> Result<(QueueItem, String), StoreError> {
+        self.query(move |c| {
+            let row = c
+                .query_row(
+                    &format!("SELECT {ITEM_COLUMNS}, status FROM items WHERE id = ?1"),
+                    params![to_i64(id)],
+                    |r| Ok((item_from_row(r), r.get::<_, String>(13)?)),
+                )
+                .optional()?;
+            match row {
+                None => Err(StoreError::NoSuchItem(id)),
+                Some((Err(reason), _)) => Err(StoreError::Corrupt { id, reason }),
+                Some((Ok(item), status)) => Ok((item, status)),
+            }
+        })
+        .await
+    }
+
+    /// Items per status, for tests and the queue view's history.
+    pub async fn item_statuses(&self) -> Result<HashMap<u64, String>, StoreError> {
+        self.query(|c| {
+            let mut st = c.prepare("SELECT id, status FROM items")?;
+            let rows = st.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+}
+
+/// SQLite stores signed 64-bit integers; message ids use the full unsigned range, so they are
+/// stored as their bit pattern.
+fn to_i64(v: u64) -> i64 {
+    v as i64
+}
+
+const SCHEMA: &str = "
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+CREATE TABLE IF NOT EXISTS sessions (
+    id INTEGER PRIMARY KEY,
+    started_ms INTEGER NOT NULL,
+    target TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY,
+    session INTEGER NOT NULL,
+    at_ms INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    msg_id INTEGER NOT NULL,
+    user_id INTEGER NOT NULL,
+    username TEXT NOT NULL,
+    nickname TEXT NOT NULL,
+    gift TEXT,
+    units INTEGER NOT NULL,
+    diamonds INTEGER NOT NULL,
+    summary TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_session ON events (session, kind);
+CREATE TABLE IF NOT EXISTS matches (
+    id INTEGER PRIMARY KEY,
+    session INTEGER NOT NULL,
+    at_ms INTEGER NOT NULL,
+    rule TEXT NOT NULL,
+    msg_id INTEGER NOT NULL,
+    runs INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS items (
+    id INTEGER PRIMARY KEY,
+    session INTEGER NOT NULL,
+    lane TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    action TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    event TEXT NOT NULL,
+    msg_id INTEGER NOT NULL,
+    username TEXT,
+    paid INTEGER NOT NULL,
+    vars TEXT NOT NULL,
+    steps TEXT NOT NULL,
+    queued_ms INTEGER NOT NULL,
+    rerun_of INTEGER,
+    status TEXT NOT NULL,
+    reason TEXT,
+    started_ms INTEGER,
+    finished_ms INTEGER
+);
+CREATE INDEX IF NOT EXISTS items_status ON items (status);
+";
+
+const ITEM_COLUMNS: &str =
+    "id, lane, rule, action, kind, event, msg_id, username, paid, vars, steps, queued_ms, rerun_of";
+
+fn item_from_row(r: &rusqlite::Row<'_>) -> Result<QueueItem, String> {
+    let get = |e: rusqlite::Error| e.to_string();
+    let kind: String = r.get(4).map_err(get)?;
+    let vars: String = r.get(9).map_err(get)?;
+    let steps: String = r.get(10).map_err(get)?;
+    Ok(QueueItem {
+        id: r.get::<_, i64>(0).map_err(get)? as u64,
+        lane: r.get(1).map_err(get)?,
+        rule_id: r.get(2).map_err(get)?,
+        action_id: r.get(3).map_err(get)?,
+        kind: serde_json::from_value(serde_json::Value::String(kind)).map_err(|e| e.to_string())?,
+        event: r.get(5).map_err(get)?,
+        msg_id: r.get::<_, i64>(6).map_err(get)? as u64,
+        username: r.get(7).map_err(get)?,
+        paid: r.get::<_, i64>(8).map_err(get)? != 0,
+        vars: serde_json::from_str(&vars).map_err(|e| e.to_string())?,
+        steps: serde_json::from_str(&steps).map_err(|e| e.to_string())?,
+        queued_ms: r.get(11).map_err(get)?,
+        rerun_of: r.get::<_, Option<i64>>(12).map_err(get)?.map(|v| v as u64),
+    })
+}
+
+fn recover(conn: &mut Connection) -> Result<Recovery, StoreError> {
+    let tx = conn.transaction()?;
+    let mut out = Recovery::default();
+    {
+        let mut st = tx.prepare(&format!(
+            "SELECT {ITEM_COLUMNS}, status FROM items WHERE status IN ('queued', 'running') ORDER BY id"
+        ))?;
+        let rows = st.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)? as u64,
+                item_from_row(r),
+                r.get::<_, String>(13)?,
+            ))
+        })?;
+        for row in rows {
+            let (id, item, status) = row?;
+            match (item, status.as_str()) {
+                (Ok(item), "running") => out.interrupted.push(item),
+                (Ok(item), _) => out.resumed.push(item),
+                (Err(reason), _) => out.unreadable.push((id, reason)),
+            }
+        }
+    }
+    tx.execute(
+        "UPDATE items SET status = 'interrupted', reason = 'interrupted — may have run', finished_ms = ?1 WHERE status = 'running'",
+        params![wall_ms()],
+    )?;
+    let max: Option<i64> = tx.query_row("SELECT MAX(id) FROM items", [], |r| r.get(0))?;
+    out.next_id = max.map(|m| m as u64 + 1).unwrap_or(1);
+    tx.commit()?;
+    Ok(out)
+}
+
+fn writer(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<Op>, session: i64) {
+    let mut batch = Vec::with_capacity(BATCH);
+    while let Some(first) = rx.blocking_recv() {
+        batch.push(first);
+        while batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(op) => batch.push(op),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = write_batch(&mut conn, &mut batch, session) {
+            tracing::error!(error = %e, "the store could not write a batch");
+        }
+        batch.clear();
+    }
+}
+
+/// Writes a batch in one transaction, then answers the waiters. Queries run after the writes
+/// before them are committed.
+fn write_batch(conn: &mut Connection, batch: &mut Vec<Op>, session: i64) -> Result<(), StoreError> {
+    let mut acks = Vec::new();
+    let mut queries = Vec::new();
+    let tx = conn.transaction()?;
+    {
+        let mut ins_event = tx.prepare_cached(
+            "INSERT INTO events (session, at_ms, kind, msg_id, user_id, username, nickname, gift, units, diamonds, summary)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )?;
+        let mut ins_match = tx.prepare_cached(
+            "INSERT INTO matches (session, at_ms, rule, msg_id, runs) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        let mut ins_item = tx.prepare_cached(
+            "INSERT INTO items (id, session, lane, rule, action, kind, event, msg_id, username, paid, vars, steps, queued_ms, rerun_of, status)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 'queued')
+             ON CONFLICT (id) DO UPDATE SET vars = excluded.vars, steps = excluded.steps, paid = excluded.paid",
+        )?;
+        let mut running = tx
+            .prepare_cached("UPDATE items SET status = 'running', started_ms = ?2 WHERE id = ?1")?;
+        let mut finished = tx.prepare_cached(
+            "UPDATE items SET status = ?2, reason = ?3, finished_ms = ?4 WHERE id = ?1",
+        )?;
+        for op in batch.drain(..) {
+            match op {
+                Op::Event {
+                    at,
+                    kind,
+                    msg_id,
+                    user_id,
+                    username,
+                    nickname,
+                    gift,
+                    units,
+                    diamonds,
+                    summary,
+                } => {
+                    ins_event.execute(params![
+                        session,
+                        at,
+                        kind.as_str(),
+                        to_i64(msg_id),
+                        to_i64(user_id),
+                        username,
+                        nickname,
+                        gift,
+                        to_i64(units),
+                        to_i64(diamonds),
+                        summary
+                    ])?;
+                }
+                Op::Match {
+                    at,
+                    rule,
+                    msg_id,
+                    runs,
+                } => {
+                    ins_match.execute(params![session, at, rule, to_i64(msg_id), runs])?;
+                }
+                Op::ItemQueued(item) => {
+                    let vars = serde_json::to_string(&item.vars).unwrap_or_default();
+                    let steps = serde_json::to_string(&item.steps).unwrap_or_default();
+                    ins_item.execute(params![
+                        to_i64(item.id),
+                        session,
+                        item.lane,
+                        item.rule_id,
+                        item.action_id,
+                        item.kind.as_str(),
+                        item.event,
+                        to_i64(item.msg_id),
+                        item.username,
+                        item.paid,
+                        vars,
+                        steps,
+                        item.queued_ms,
+                        item.rerun_of.map(to_i64),
+                    ])?;
+                }
+                Op::ItemRunning { id, at, ack } => {
+                    running.execute(params![to_i64(id), at])?;
+                    acks.push(ack);
+                }
+                Op::ItemStatus {
+                    id,
+                    at,
+                    status,
+                    reason,
+                } => {
+                    finished.execute(params![to_i64(id), status, reason, at])?;
+                }
+                Op::Query(q) => queries.push(q),
+                Op::Flush(tx) => acks.push(tx),
+            }
+        }
+    }
+    tx.commit()?;
+    for ack in acks {
+        let _ = ack.send(());
+    }
+    for q in queries {
+        q(conn);
+    }
+    Ok(())
+}
+
+fn session_stats(c: &Connection, session: i64) -> Result<SessionStats, StoreError> {
+    let mut out = SessionStats {
+        session,
+        ..SessionStats::default()
+    };
+    let mut st = c.prepare(
+        "SELECT kind, COUNT(*) FROM events WHERE session = ?1 GROUP BY kind ORDER BY kind",
+    )?;
+    out.totals = st
+        .query_map(params![session], |r| {
+            Ok((r.get(0)?, r.get::<_, i64>(1)? as u64))
+        })?
+        .collect::<Result<_, _>>()?;
+    let (units, diamonds): (i64, i64) = c.query_row(
+        "SELECT COALESCE(SUM(units), 0), COALESCE(SUM(diamonds), 0) FROM events WHERE session = ?1 AND kind = 'gift'",
+        params![session],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    out.gift_units = units as u64;
+    out.diamonds = diamonds as u64;
+    let mut st = c.prepare(
+        "SELECT username, MAX(nickname), SUM(diamonds), SUM(units) FROM events
+         WHERE session = ?1 AND kind = 'gift' AND units > 0
+         GROUP BY user_id ORDER BY SUM(diamonds) DESC, SUM(units) DESC LIMIT 10",
+    )?;
+    out.top_gifters = st
+        .query_map(params![session], |r| {
+            Ok(Gifter {
+                username: r.get(0)?,
+                nickname: r.get(1)?,
+                diamonds: r.get::<_, i64>(2)? as u64,
+                units: r.get::<_, i64>(3)? as u64,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    let started: i64 = c.query_row(
+        "SELECT started_ms FROM sessions WHERE id = ?1",
+        params![session],
+        |r| r.get(0),
+    )?;
+    let mut st = c.prepare(
+        "SELECT (at_ms - ?2) / 60000 AS minute, SUM(units) FROM events
+         WHERE session = ?1 AND kind = 'gift' AND units > 0 GROUP BY minute ORDER BY minute",
+    )?;
+    let per: Vec<(i64, i64)> = st
+        .query_map(params![session, started], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    if let Some(&(last, _)) = per.last() {
+        let len = usize::try_from(last.max(0) + 1).unwrap_or(0);
+        out.gifts_per_minute = vec![0; len];
+        for (m, n) in per {
+            if let Some(slot) = usize::try_from(m)
+                .ok()
+                .and_then(|m| out.gifts_per_minute.get_mut(m))
+            {
+                *slot = n as u64;
+            }
+        }
+    }
+    let mut st = c.prepare(
+        "SELECT status, COUNT(*) FROM items WHERE session = ?1 GROUP BY status ORDER BY status",
+    )?;
+    out.items = st
+        .query_map(params![session], |r| {
+            Ok((r.get(0)?, r.get::<_, i64>(1)? as u64))
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(out)
+}
