@@ -31,7 +31,11 @@ fn json_lines(text: &str) -> Vec<serde_json::Value> {
 #[test]
 fn third_party_frames_decode_to_the_expected_values() {
     let out = cli().arg("decode").args(frame_files()).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let got = json_lines(&String::from_utf8(out.stdout).unwrap());
     let want = json_lines(&std::fs::read_to_string(fixtures().join("expected.jsonl")).unwrap());
     assert_eq!(got.len(), want.len(), "one line per message");
@@ -78,7 +82,11 @@ fn stdin_and_initial_fetch_results() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("initial_fetch.bin");
     std::fs::write(&path, result.encode_to_vec()).unwrap();
-    let out = cli().args(["decode", "--initial"]).arg(&path).output().unwrap();
+    let out = cli()
+        .args(["decode", "--initial"])
+        .arg(&path)
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let lines = json_lines(&String::from_utf8(out.stdout).unwrap());
     assert_eq!(lines.len(), 1);
@@ -99,7 +107,10 @@ fn unreadable_input_is_reported_and_the_rest_still_decodes() {
         .args([&junk, &missing, &good])
         .output()
         .unwrap();
-    assert!(!out.status.success(), "a bad file makes the exit code non-zero");
+    assert!(
+        !out.status.success(),
+        "a bad file makes the exit code non-zero"
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("junk.bin"), "{stderr}");
     assert!(stderr.contains("missing.bin"), "{stderr}");

@@ -307,7 +307,40 @@ impl Connection {
                 .await;
                 reason
             }
-            End::Drop(reason) => reason,
+            End::Drop(reason) => {
+                // A real drop loses whatever is in flight, and so would this one: closing a
+                // socket with unread client data makes the kernel send a reset, which can
+                // discard frames the client has not read yet. A reconnect test must know what
+                // the client got, so wait (bounded) until it acked every frame sent here,
+                // reading its frames meanwhile, and only then cut the connection without a
+                // close frame.
+                self.silent = true;
+                let conn = self.conn;
+                let acked_all = |s: &Shared| {
+                    s.rec.update(|r| {
+                        let sent = r
+                            .pushed
+                            .iter()
+                            .filter(|p| p.conn == conn && p.need_ack)
+                            .count();
+                        let acked = r.acks.iter().filter(|a| a.conn == conn).count();
+                        acked >= sent
+                    })
+                };
+                let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                    while !acked_all(&self.s) {
+                        match socket.recv().await {
+                            Some(Ok(Message::Binary(bytes))) => {
+                                let _ = self.client_frame(&mut socket, &bytes).await;
+                            }
+                            Some(Ok(_)) => {}
+                            _ => break,
+                        }
+                    }
+                })
+                .await;
+                reason
+            }
         };
         drop(socket);
         let conn = self.conn;
