@@ -100,12 +100,9 @@ pub enum Recorded {
 pub struct Recorder {
     log: Arc<Mutex<Vec<(tokio::time::Instant, Recorded)>>>,
     changed: Arc<watch::Sender<usize>>,
-    /// How long each command takes.
-    pub command_time: Duration,
-    /// How long each sound plays.
-    pub sound_time: Duration,
-    /// Commands containing this fail (not run).
-    pub fail_if_contains: Option<String>,
+    command_time: Duration,
+    sound_time: Duration,
+    fail_if_contains: Option<String>,
 }
 
 impl Recorder {
@@ -114,6 +111,24 @@ impl Recorder {
             changed: Arc::new(watch::channel(0).0),
             ..Recorder::default()
         }
+    }
+
+    /// Each command takes this long.
+    pub fn with_command_time(mut self, d: Duration) -> Self {
+        self.command_time = d;
+        self
+    }
+
+    /// Each sound plays this long.
+    pub fn with_sound_time(mut self, d: Duration) -> Self {
+        self.sound_time = d;
+        self
+    }
+
+    /// Commands containing `text` fail without running.
+    pub fn failing_on(mut self, text: &str) -> Self {
+        self.fail_if_contains = Some(text.to_owned());
+        self
     }
 
     fn push(&self, r: Recorded) {
