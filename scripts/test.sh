@@ -14,7 +14,7 @@ step "rustfmt"
 cargo fmt --all -- --check
 
 step "core crates must not depend on tauri"
-for crate in tiktok-live livetrigger-engine livetrigger-cli; do
+for crate in tiktok-live webcast-sim livetrigger-engine livetrigger-cli; do
   if cargo tree -p "$crate" -e normal,build --prefix none --format '{p}' | grep -E '^tauri(-[a-z-]+)? ' ; then
     echo "$crate depends on tauri; the core must build without it" >&2
     exit 1

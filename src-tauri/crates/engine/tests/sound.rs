@@ -398,3 +398,33 @@ async fn plays_on_the_default_device() {
         .expect("the device should consume the sound");
     out.shutdown();
 }
+
+/// MP3 and Ogg Vorbis made by SoX (`sox -n -r 22050 -c 1 tone-660hz.{mp3,ogg} synth 0.25 sine
+/// 660 vol 0.5`, committed in tests/fixtures): lossy formats cannot be compared sample by
+/// sample, so the decoded signal is measured instead — its pitch and its loudness.
+#[test]
+fn mp3_and_ogg_decode_to_the_tone_they_hold() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    for file in ["tone-660hz.mp3", "tone-660hz.ogg"] {
+        let path = fixtures.join(file);
+        let (mut e, mut out) = engine(SoundConfig::default());
+        let clip = e.clip(&path).unwrap_or_else(|err| panic!("{file}: {err}"));
+        let ms = clip.duration().as_millis();
+        // Encoders pad the start and end a little.
+        assert!((240..=320).contains(&ms), "{file}: {ms} ms");
+        e.play(&path, 1.0, "fx").unwrap();
+        let got = take(&mut out, RATE as usize / 2);
+        // The middle 150 ms, clear of encoder ramps at both ends.
+        let start = (RATE as usize * 50) / 1000;
+        let mid = &got[start..start + (RATE as usize * 150) / 1000];
+        let crossings = mid
+            .windows(2)
+            .filter(|w| (w[0] < 0.0) != (w[1] < 0.0))
+            .count();
+        let hz = crossings as f64 / 2.0 / 0.150;
+        assert!((600.0..720.0).contains(&hz), "{file}: {hz:.0} Hz");
+        let rms =
+            (mid.iter().map(|s| f64::from(*s).powi(2)).sum::<f64>() / mid.len() as f64).sqrt();
+        assert!((0.25..0.45).contains(&rms), "{file}: rms {rms:.3}");
+    }
+}

@@ -288,8 +288,26 @@ impl SoundEngine {
                 reason: other.to_string(),
             },
         })?;
+        // Decoded in full at the file's own format first: rodio 0.23's converter ends at once
+        // on its Ogg Vorbis decoder (it reports an empty first span), so the conversion runs
+        // on a plain buffer instead. Bounded by the same length limit as the output below.
+        let (src_channels, src_rate) = (decoder.channels(), decoder.sample_rate());
+        let src_limit = self.config.max_clip.as_secs_f64()
+            * f64::from(src_rate.get())
+            * f64::from(src_channels.get());
+        let mut raw = Vec::new();
+        for s in decoder {
+            if raw.len() as f64 > src_limit {
+                return Err(SoundError::TooLong {
+                    path: path.to_owned(),
+                    max_secs: self.config.max_clip.as_secs(),
+                });
+            }
+            raw.push(s);
+        }
+        let buffer = rodio::buffer::SamplesBuffer::new(src_channels, src_rate, raw);
         // Converted to the output format here, once, so playing is a plain copy.
-        let uniform = UniformSourceIterator::new(decoder, self.channels, self.rate);
+        let uniform = UniformSourceIterator::new(buffer, self.channels, self.rate);
         let max_samples = self.config.max_clip.as_secs_f64()
             * f64::from(self.rate.get())
             * f64::from(self.channels.get());
