@@ -13,6 +13,36 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const targetDir = process.env.CARGO_TARGET_DIR ?? join(repoRoot, "target");
 
 export const appBinary = process.env.LIVETRIGGER_BIN ?? join(targetDir, "debug", "livetrigger");
+export const cliBinary = process.env.LIVETRIGGER_CLI_BIN ?? join(targetDir, "debug", "livetrigger-cli");
+
+/** Starts `livetrigger-cli simulate` on a free loopback port; resolves to `{url, stop}`. */
+export function startSimulator(args = []) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cliBinary, ["simulate", "--listen", "127.0.0.1:0", ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`the simulator did not start:\n${err}`));
+    }, 20_000);
+    child.stderr.on("data", (d) => (err += d));
+    child.stdout.on("data", (d) => {
+      out += d;
+      const line = out.split("\n")[0];
+      const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(line);
+      if (m && out.includes("\n")) {
+        clearTimeout(timer);
+        resolve({ url: m[1], stop: () => child.kill() });
+      }
+    });
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the simulator exited (${code}):\n${err}`));
+    });
+  });
+}
 export const screenshotDir = join(repoRoot, "target", "e2e-screenshots");
 
 function freePort() {

@@ -10,6 +10,7 @@ use ts_rs::{Config, TS};
 
 use crate::commands::AppInfo;
 use crate::error::{ErrorCode, IpcError};
+use crate::live::{ConnectRequest, LogEntry};
 use crate::status::{ConnectionState, OutputHealth, StatusSnapshot};
 
 /// Where the generated TypeScript lives, relative to the repository root.
@@ -17,13 +18,13 @@ pub const BINDINGS_PATH: &str = "ui/src/ipc/bindings.ts";
 
 macro_rules! ipc {
     (
-        commands { $( $(#[doc = $cdoc:literal])* fn $cmd:ident ( $( $arg:ident : $argty:ty ),* ) -> $ret:ty; )* }
+        commands { $( $(#[doc = $cdoc:literal])* fn $module:ident :: $cmd:ident ( $( $arg:ident : $argty:ty ),* ) -> $ret:ty; )* }
         events { $( $(#[doc = $edoc:literal])* $event:ident ( $payload:ty ) = $event_name:literal; )* }
         types [ $( $ty:ty ),* $(,)? ]
     ) => {
         /// The invoke handler with every command of the list.
         pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
-            tauri::generate_handler![ $( crate::commands::$cmd ),* ]
+            tauri::generate_handler![ $( crate::$module::$cmd ),* ]
         }
 
         /// Every event the backend pushes to the UI.
@@ -68,15 +69,21 @@ macro_rules! ipc {
 ipc! {
     commands {
         /// Version, platform, and the data and log folders.
-        fn app_info() -> AppInfo;
+        fn commands::app_info() -> AppInfo;
         /// The status bar's current snapshot (later changes arrive as `status` events).
-        fn status() -> StatusSnapshot;
+        fn commands::status() -> StatusSnapshot;
+        /// Connects to a TikTok LIVE (stopping a running connection first).
+        fn live::live_connect(request: ConnectRequest) -> ();
+        /// Stops the running connection, if any.
+        fn live::live_disconnect() -> ();
     }
     events {
         /// Connection, output health or queue depth changed.
         Status(StatusSnapshot) = "status";
+        /// One line of the live event log.
+        Log(LogEntry) = "log";
     }
-    types [ErrorCode, IpcError, AppInfo, ConnectionState, OutputHealth, StatusSnapshot]
+    types [ErrorCode, IpcError, AppInfo, ConnectionState, OutputHealth, StatusSnapshot, ConnectRequest, LogEntry]
 }
 
 const HEADER: &str = "\

@@ -7,6 +7,7 @@
 pub mod commands;
 pub mod error;
 pub mod ipc;
+pub mod live;
 pub mod logging;
 pub mod paths;
 pub mod status;
@@ -21,6 +22,7 @@ use crate::status::StatusHub;
 pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
     builder
         .manage(StatusHub::default())
+        .manage(live::LiveSessions::default())
         .invoke_handler(ipc::handler())
         .setup(|app| {
             init_state(app.handle())?;

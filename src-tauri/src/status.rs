@@ -33,6 +33,8 @@ pub enum OutputHealth {
 #[serde(rename_all = "camelCase")]
 pub struct StatusSnapshot {
     pub connection: ConnectionState,
+    /// The room, or why the connection failed or is reconnecting.
+    pub connection_detail: Option<String>,
     pub rcon: OutputHealth,
     pub audio: OutputHealth,
     pub queue_depth: u32,
@@ -42,6 +44,7 @@ impl Default for StatusSnapshot {
     fn default() -> Self {
         Self {
             connection: ConnectionState::Disconnected,
+            connection_detail: None,
             rcon: OutputHealth::NotConfigured,
             audio: OutputHealth::NotConfigured,
             queue_depth: 0,

@@ -1,10 +1,13 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
+import { startLogFeed } from "../features/log";
 import { Nav } from "./Nav";
 import { StatusBar } from "./StatusBar";
 import { VIEWS, type ViewId } from "./views";
 
 export function App() {
   const [current, setCurrent] = useState<ViewId>("connect");
+  // The log keeps collecting while other views are on screen.
+  useEffect(() => startLogFeed(), []);
   const view = VIEWS.find((v) => v.id === current) ?? VIEWS[0];
   if (!view) throw new Error("no views are defined");
   const View = view.component;

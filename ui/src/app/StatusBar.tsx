@@ -1,11 +1,5 @@
-import { useEffect, useState } from "react";
-import {
-  commands,
-  events,
-  type ConnectionState,
-  type OutputHealth,
-  type StatusSnapshot,
-} from "../ipc";
+import type { ConnectionState, OutputHealth } from "../ipc";
+import { useStatus } from "../shared/use-status";
 
 const CONNECTION_LABEL: Record<ConnectionState, string> = {
   disconnected: "Offline",
@@ -40,33 +34,7 @@ function tone(value: ConnectionState | OutputHealth): string {
 }
 
 export function StatusBar() {
-  const [status, setStatus] = useState<StatusSnapshot | null>(null);
-  const [bridgeDown, setBridgeDown] = useState(false);
-
-  useEffect(() => {
-    let live = true;
-    commands.status().then(
-      (s) => {
-        if (live) setStatus(s);
-      },
-      () => {
-        if (live) setBridgeDown(true);
-      },
-    );
-    const unlisten = events.status((s) => {
-      if (live) setStatus(s);
-    });
-    return () => {
-      live = false;
-      // Teardown only: if subscribing failed there is nothing to undo.
-      unlisten.then(
-        (stop) => {
-          stop();
-        },
-        () => undefined,
-      );
-    };
-  }, []);
+  const { status, bridgeDown } = useStatus();
 
   if (!status) {
     return (
@@ -80,6 +48,9 @@ export function StatusBar() {
       <span className={`status-item tone-${tone(status.connection)}`} id="status-connection">
         <span className="dot" aria-hidden="true" />
         TikTok: {CONNECTION_LABEL[status.connection]}
+        {status.connectionDetail ? (
+          <span className="status-detail"> · {status.connectionDetail}</span>
+        ) : null}
       </span>
       <span className={`status-item tone-${tone(status.rcon)}`} id="status-rcon">
         <span className="dot" aria-hidden="true" />

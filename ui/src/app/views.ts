@@ -1,6 +1,6 @@
 import type { ComponentType } from "react";
 import { ConnectView } from "../features/connect/ConnectView";
-import { LogView } from "../features/log/LogView";
+import { LogView } from "../features/log";
 import { MappingView } from "../features/mapping/MappingView";
 import { QueueView } from "../features/queue/QueueView";
 import { SettingsView } from "../features/settings/SettingsView";

@@ -13,7 +13,49 @@ export type ConnectionState = "disconnected" | "connecting" | "connected" | "rec
 
 export type OutputHealth = "not_configured" | "ok" | "degraded" | "down";
 
-export type StatusSnapshot = { connection: ConnectionState, rcon: OutputHealth, audio: OutputHealth, queueDepth: number, };
+export type StatusSnapshot = { connection: ConnectionState, 
+/**
+ * The room, or why the connection failed or is reconnecting.
+ */
+connectionDetail: string | null, rcon: OutputHealth, audio: OutputHealth, queueDepth: number, };
+
+export type ConnectRequest = { 
+/**
+ * `@user`, a live link or a room id.
+ */
+target: string, 
+/**
+ * An Euler-compatible sign server (empty: the default one).
+ */
+signUrl?: string, 
+/**
+ * The sign server's API key, if it needs one.
+ */
+apiKey?: string, 
+/**
+ * TikTok's web base URL (empty: tiktok.com). Pointing it at a local simulator is how the
+ * app is tested without the internet.
+ */
+webUrl?: string, };
+
+export type LogEntry = { 
+/**
+ * Increases by one per entry of this app run.
+ */
+seq: number, 
+/**
+ * `gift`, `chat`, `like`, `follow`, `share`, `join`, `subscribe`, `viewers`, `stream`,
+ * `connection` or `error`.
+ */
+kind: string, 
+/**
+ * The viewer's display name (untrusted text: the UI shows it as text only).
+ */
+user: string | null, 
+/**
+ * The viewer's @handle.
+ */
+handle: string | null, text: string, };
 
 export const commands = {
   /**
@@ -24,6 +66,14 @@ export const commands = {
    * The status bar's current snapshot (later changes arrive as `status` events).
    */
   status: (): Promise<StatusSnapshot> => invoke<StatusSnapshot>("status"),
+  /**
+   * Connects to a TikTok LIVE (stopping a running connection first).
+   */
+  liveConnect: (args: { request: ConnectRequest }): Promise<null> => invoke<null>("live_connect", args),
+  /**
+   * Stops the running connection, if any.
+   */
+  liveDisconnect: (): Promise<null> => invoke<null>("live_disconnect"),
 } as const;
 
 export const events = {
@@ -32,4 +82,9 @@ export const events = {
    */
   status: (handler: (payload: StatusSnapshot) => void): Promise<UnlistenFn> =>
     listen<StatusSnapshot>("status", (event) => handler(event.payload)),
+  /**
+   * One line of the live event log.
+   */
+  log: (handler: (payload: LogEntry) => void): Promise<UnlistenFn> =>
+    listen<LogEntry>("log", (event) => handler(event.payload)),
 } as const;

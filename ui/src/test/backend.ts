@@ -14,6 +14,7 @@ export const sampleInfo: AppInfo = {
 
 export const idleStatus: StatusSnapshot = {
   connection: "disconnected",
+  connectionDetail: null,
   rcon: "not_configured",
   audio: "not_configured",
   queueDepth: 0,

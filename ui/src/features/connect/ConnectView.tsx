@@ -1,23 +1,145 @@
-import { Coming } from "../../shared/Coming";
+import { useState, type SyntheticEvent } from "react";
+import { commands, errorMessage } from "../../ipc";
+import { useStatus } from "../../shared/use-status";
 import { ViewHeader } from "../../shared/ViewHeader";
 
+const STATE_TEXT = {
+  disconnected: "Not connected",
+  connecting: "Connecting…",
+  connected: "Live",
+  reconnecting: "Reconnecting…",
+  ended: "The stream ended",
+} as const;
+
 export function ConnectView() {
+  const { status } = useStatus();
+  const [target, setTarget] = useState("");
+  const [signUrl, setSignUrl] = useState("");
+  const [apiKey, setApiKey] = useState("");
+  const [webUrl, setWebUrl] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const state = status?.connection ?? "disconnected";
+  const active = state === "connecting" || state === "connected" || state === "reconnecting";
+
+  async function onConnect(e: SyntheticEvent) {
+    e.preventDefault();
+    setError(null);
+    setBusy(true);
+    try {
+      const request = {
+        target,
+        ...(signUrl.trim() ? { signUrl: signUrl.trim() } : {}),
+        ...(apiKey.trim() ? { apiKey: apiKey.trim() } : {}),
+        ...(webUrl.trim() ? { webUrl: webUrl.trim() } : {}),
+      };
+      await commands.liveConnect({ request });
+    } catch (err: unknown) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function onDisconnect() {
+    setError(null);
+    try {
+      await commands.liveDisconnect();
+    } catch (err: unknown) {
+      setError(errorMessage(err));
+    }
+  }
+
   return (
     <>
       <ViewHeader title="Connect" subtitle="Join a TikTok LIVE stream and start triggering." />
-      <section className="panel">
+      <form className="panel" noValidate onSubmit={(e) => void onConnect(e)} aria-label="Connect">
         <label className="field">
           <span>TikTok @username, live link or room id</span>
-          <input id="connect-target" type="text" placeholder="@yourname" disabled />
+          <input
+            id="connect-target"
+            type="text"
+            placeholder="@yourname"
+            autoComplete="off"
+            spellCheck={false}
+            value={target}
+            onChange={(e) => {
+              setTarget(e.target.value);
+            }}
+          />
         </label>
-        <button type="button" className="primary" disabled>
-          Connect
-        </button>
+        <details className="advanced">
+          <summary id="connect-advanced">Advanced: sign server and test servers</summary>
+          <label className="field">
+            <span>Sign server URL (Euler-compatible; empty = default)</span>
+            <input
+              id="connect-sign-url"
+              type="url"
+              value={signUrl}
+              onChange={(e) => {
+                setSignUrl(e.target.value);
+              }}
+            />
+          </label>
+          <label className="field">
+            <span>Sign server API key</span>
+            <input
+              id="connect-api-key"
+              type="password"
+              autoComplete="off"
+              value={apiKey}
+              onChange={(e) => {
+                setApiKey(e.target.value);
+              }}
+            />
+          </label>
+          <label className="field">
+            <span>TikTok web URL (empty = tiktok.com; a local simulator for testing)</span>
+            <input
+              id="connect-web-url"
+              type="url"
+              value={webUrl}
+              onChange={(e) => {
+                setWebUrl(e.target.value);
+              }}
+            />
+          </label>
+        </details>
+        <div className="row">
+          <button
+            id="connect-button"
+            type="submit"
+            className="primary"
+            disabled={busy || target.trim() === ""}
+          >
+            {active ? "Reconnect" : "Connect"}
+          </button>
+          <button
+            id="disconnect-button"
+            type="button"
+            className="secondary"
+            disabled={!active}
+            onClick={() => void onDisconnect()}
+          >
+            Disconnect
+          </button>
+        </div>
+        {error && (
+          <p className="error" role="alert" id="connect-error">
+            {error}
+          </p>
+        )}
+      </form>
+      <section className="panel" aria-label="Connection">
+        <div className="panel-title">
+          <h2>Connection</h2>
+        </div>
+        <p id="connect-state" data-state={state}>
+          {STATE_TEXT[state]}
+          {status?.connectionDetail ? ` · ${status.connectionDetail}` : ""}
+        </p>
       </section>
-      <Coming title="Live connection">
-        Connecting arrives with the TikTok LIVE client: live status, reconnects and the event feed
-        will show here.
-      </Coming>
     </>
   );
 }

@@ -1,0 +1,54 @@
+// The real window connects to the webcast simulator through the real client: the status bar
+// goes live, the log fills with the demo stream's events, and the end of the stream shows.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { launchApp, startSimulator } from "../lib/harness.mjs";
+
+let app;
+let sim;
+before(async () => {
+  sim = await startSimulator(["--scenario", "demo"]);
+  app = await launchApp();
+});
+after(async () => {
+  await app?.stop();
+  sim?.stop();
+});
+
+test("a bad username is refused with a clear message", async () => {
+  const { browser } = app;
+  await browser.$("#nav-connect").click();
+  await browser.$("#connect-target").setValue("not a valid name!");
+  await browser.$("#connect-button").click();
+  const error = await browser.$("#connect-error");
+  await error.waitForDisplayed({ timeout: 5_000 });
+  assert.match(await error.getText(), /not a TikTok username/);
+});
+
+test("connecting to the simulator plays the demo stream into the log", async () => {
+  const { browser } = app;
+  await browser.$("#nav-connect").click();
+  await browser.$("#connect-target").setValue("@simstreamer");
+  await browser.$("#connect-advanced").click();
+  await browser.$("#connect-sign-url").setValue(sim.url);
+  await browser.$("#connect-web-url").setValue(sim.url);
+  await browser.$("#connect-button").click();
+  const state = await browser.$("#connect-state");
+  await browser.waitUntil(async () => (await state.getAttribute("data-state")) === "ended", {
+    timeout: 20_000,
+    timeoutMsg: "the stream did not end in the app",
+  });
+  assert.match(await browser.$("#status-connection").getText(), /Stream ended/);
+  await app.screenshot("live-connect-ended");
+
+  await browser.$("#nav-log").click();
+  const list = await browser.$("#log-list");
+  await list.waitForDisplayed({ timeout: 5_000 });
+  const text = await list.getText();
+  assert.match(text, /Connected to room 7140000000000000001/);
+  assert.match(text, /sent Rose ×5 · 5 coins/);
+  assert.match(text, /Stream ended/);
+  const gifts = await browser.$$("li[data-kind='gift']");
+  assert.ok(gifts.length >= 6, `settled gifts in the log: ${gifts.length}`);
+  await app.screenshot("live-log");
+});

@@ -1,0 +1,442 @@
+//! The live connection as the window sees it: connect/disconnect commands, the connection
+//! state in the status bar, and a feed of readable log entries.
+//!
+//! The protocol work is all in `tiktok-live`; this module only owns the running session (one at
+//! a time), turns events into [`LogEntry`]s and pushes them to the UI.
+
+use std::sync::Mutex;
+
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use tauri::{AppHandle, Runtime, State};
+use tiktok_live::client::{
+    ClientConfig, ConnectionState as ClientState, LiveClient, SignConfig, SignPathStyle,
+};
+use tiktok_live::event::Event;
+use tiktok_live::message::User;
+use tiktok_live::target::Target;
+use tokio_util::sync::CancellationToken;
+use ts_rs::TS;
+
+use crate::error::{ErrorCode, IpcError};
+use crate::ipc::AppEvent;
+use crate::status::{ConnectionState, StatusHub};
+
+/// What the Connect form sends.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectRequest {
+    /// `@user`, a live link or a room id.
+    pub target: String,
+    /// An Euler-compatible sign server (empty: the default one).
+    #[serde(default)]
+    #[ts(optional)]
+    pub sign_url: Option<String>,
+    /// The sign server's API key, if it needs one.
+    #[serde(default)]
+    #[ts(optional)]
+    pub api_key: Option<String>,
+    /// TikTok's web base URL (empty: tiktok.com). Pointing it at a local simulator is how the
+    /// app is tested without the internet.
+    #[serde(default)]
+    #[ts(optional)]
+    pub web_url: Option<String>,
+}
+
+/// One line of the live log.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct LogEntry {
+    /// Increases by one per entry of this app run.
+    pub seq: u32,
+    /// `gift`, `chat`, `like`, `follow`, `share`, `join`, `subscribe`, `viewers`, `stream`,
+    /// `connection` or `error`.
+    pub kind: String,
+    /// The viewer's display name (untrusted text: the UI shows it as text only).
+    pub user: Option<String>,
+    /// The viewer's @handle.
+    pub handle: Option<String>,
+    pub text: String,
+}
+
+#[derive(Default)]
+pub struct LiveSessions {
+    current: Mutex<Option<CancellationToken>>,
+    seq: std::sync::atomic::AtomicU32,
+}
+
+impl LiveSessions {
+    fn next_seq(&self) -> u32 {
+        self.seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1
+    }
+}
+
+fn config_for(req: &ConnectRequest) -> Result<ClientConfig, IpcError> {
+    let nonempty = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    for (label, url) in [
+        ("sign server URL", &req.sign_url),
+        ("TikTok web URL", &req.web_url),
+    ] {
+        if let Some(url) = nonempty(url) {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(IpcError::new(
+                    ErrorCode::InvalidInput,
+                    format!("the {label} must start with http:// or https://"),
+                ));
+            }
+        }
+    }
+    let mut cfg = match nonempty(&req.web_url) {
+        Some(web) => ClientConfig::local(&web),
+        None => ClientConfig::default(),
+    };
+    if let Some(sign) = nonempty(&req.sign_url) {
+        cfg.sign = SignConfig::Euler {
+            base_url: sign,
+            path_style: SignPathStyle::RoomConnect,
+            api_key: nonempty(&req.api_key),
+            client_name: "ttlive-rust".into(),
+        };
+    } else if let (Some(key), SignConfig::Euler { api_key, .. }) =
+        (nonempty(&req.api_key), &mut cfg.sign)
+    {
+        *api_key = Some(key);
+    }
+    Ok(cfg)
+}
+
+fn who(user: &Option<User>) -> (Option<String>, Option<String>) {
+    match user {
+        Some(u) => (Some(u.nickname.clone()), Some(u.unique_id.clone())),
+        None => (None, None),
+    }
+}
+
+/// A readable line for an event; `None` for events the log does not show.
+pub fn describe(event: &Event) -> Option<(String, Option<String>, Option<String>, String)> {
+    let entry = |kind: &str, user: &Option<User>, text: String| {
+        let (name, handle) = who(user);
+        Some((kind.to_string(), name, handle, text))
+    };
+    match event {
+        Event::Connected { room_id, reconnect } => {
+            let verb = if *reconnect {
+                "Reconnected"
+            } else {
+                "Connected"
+            };
+            Some((
+                "connection".into(),
+                None,
+                None,
+                format!("{verb} to room {room_id}"),
+            ))
+        }
+        Event::Gift(g) => {
+            let s = g.settled.as_ref()?;
+            let name = g.gift.gift_name();
+            let diamonds = g.settled_diamonds().unwrap_or(0);
+            let late = if g.settled_by_timeout() {
+                " (streak timed out)"
+            } else {
+                ""
+            };
+            entry(
+                "gift",
+                &g.gift.user,
+                format!("sent {name} ×{} · {diamonds} coins{late}", s.count),
+            )
+        }
+        Event::Chat(c) => entry("chat", &c.user, c.content.clone()),
+        Event::Like(l) => entry(
+            "like",
+            &l.user,
+            format!("liked ×{} · room total {}", l.count, l.total),
+        ),
+        Event::Follow(f) => entry("follow", &f.user, "followed".into()),
+        Event::Share(s) => entry("share", &s.user, "shared the stream".into()),
+        Event::Join(j) => entry("join", &j.user, "joined".into()),
+        Event::Subscribe(s) => entry(
+            "subscribe",
+            &s.user,
+            format!("subscribed (month {})", s.sub_month),
+        ),
+        Event::ViewerCount(v) => Some((
+            "viewers".into(),
+            None,
+            None,
+            format!("{} watching", v.total),
+        )),
+        Event::StreamPaused => Some(("stream".into(), None, None, "Stream paused".into())),
+        Event::StreamUnpaused => Some(("stream".into(), None, None, "Stream resumed".into())),
+        Event::StreamEnded { suspended } => Some((
+            "stream".into(),
+            None,
+            None,
+            if *suspended {
+                "Stream suspended by TikTok".into()
+            } else {
+                "Stream ended".into()
+            },
+        )),
+        Event::Disconnected {
+            reason,
+            will_reconnect,
+        } => Some((
+            "connection".into(),
+            None,
+            None,
+            if *will_reconnect {
+                format!("Disconnected ({reason}); reconnecting")
+            } else {
+                format!("Disconnected ({reason})")
+            },
+        )),
+        Event::Unknown { .. } => None,
+    }
+}
+
+fn push<R: Runtime>(
+    app: &AppHandle<R>,
+    sessions: &LiveSessions,
+    kind: String,
+    user: Option<String>,
+    handle: Option<String>,
+    text: String,
+) {
+    let entry = LogEntry {
+        seq: sessions.next_seq(),
+        kind,
+        user,
+        handle,
+        text,
+    };
+    if let Err(e) = AppEvent::Log(entry).emit(app) {
+        tracing::debug!(error = %e, "could not push a log entry");
+    }
+}
+
+fn map_state(state: &ClientState) -> (ConnectionState, Option<String>) {
+    match state {
+        ClientState::Idle | ClientState::Connecting { .. } => (ConnectionState::Connecting, None),
+        ClientState::Connected { room_id } => {
+            (ConnectionState::Connected, Some(format!("room {room_id}")))
+        }
+        ClientState::Reconnecting { reason, .. } => {
+            (ConnectionState::Reconnecting, Some(reason.clone()))
+        }
+        ClientState::Ended => (ConnectionState::Ended, None),
+        ClientState::Failed { message, .. } => {
+            (ConnectionState::Disconnected, Some(message.clone()))
+        }
+        ClientState::Stopped => (ConnectionState::Disconnected, None),
+    }
+}
+
+/// Starts a session (stopping any running one first).
+pub fn connect<R: Runtime>(
+    app: &AppHandle<R>,
+    sessions: &LiveSessions,
+    hub: &StatusHub,
+    req: ConnectRequest,
+) -> Result<(), IpcError> {
+    let target = Target::parse(&req.target)
+        .map_err(|e| IpcError::new(ErrorCode::InvalidInput, e.to_string()))?;
+    let client = LiveClient::new(config_for(&req)?)
+        .map_err(|e| IpcError::new(ErrorCode::Internal, e.to_string()))?;
+    let cancel = CancellationToken::new();
+    if let Some(old) = sessions
+        .current
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .replace(cancel.clone())
+    {
+        old.cancel();
+    }
+    hub.update(app, |s| {
+        s.connection = ConnectionState::Connecting;
+        s.connection_detail = Some(target.to_string());
+    });
+    tracing::info!(%target, "connecting");
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        use tauri::Manager;
+        let mut stream = client.connect(target, cancel);
+        let mut states = stream.state();
+        let sessions = app.state::<LiveSessions>();
+        let hub = app.state::<StatusHub>();
+        loop {
+            tokio::select! {
+                item = stream.next() => match item {
+                    Some(Ok(event)) => {
+                        if let Some((kind, user, handle, text)) = describe(&event) {
+                            push(&app, &sessions, kind, user, handle, text);
+                        }
+                    }
+                    Some(Err(e)) => {
+                        tracing::warn!(code = e.code(), error = %e, "live stream error");
+                        push(&app, &sessions, "error".into(), None, None, e.to_string());
+                    }
+                    None => break,
+                },
+                changed = states.changed() => {
+                    if changed.is_err() { continue; }
+                    let (state, detail) = map_state(&states.borrow_and_update());
+                    hub.update(&app, |s| { s.connection = state; s.connection_detail = detail; });
+                }
+            }
+        }
+        let (state, detail) = map_state(&stream.state().borrow());
+        hub.update(&app, |s| {
+            s.connection = state;
+            s.connection_detail = detail;
+        });
+    });
+    Ok(())
+}
+
+/// Stops the running session, if any.
+pub fn disconnect(sessions: &LiveSessions) {
+    if let Some(cancel) = sessions
+        .current
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take()
+    {
+        cancel.cancel();
+    }
+}
+
+#[tauri::command]
+pub fn live_connect<R: Runtime>(
+    app: AppHandle<R>,
+    sessions: State<'_, LiveSessions>,
+    hub: State<'_, StatusHub>,
+    request: ConnectRequest,
+) -> Result<(), IpcError> {
+    connect(&app, &sessions, &hub, request)
+}
+
+#[tauri::command]
+pub fn live_disconnect(sessions: State<'_, LiveSessions>) -> Result<(), IpcError> {
+    disconnect(&sessions);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use tiktok_live::event::{GiftEvent, Meta, UserEvent};
+    use tiktok_live::message::{GiftDetails, GiftMessage};
+    use tiktok_live::streak::{SettleReason, Settled, StreakKey};
+
+    use super::*;
+
+    fn req(target: &str, sign: Option<&str>, web: Option<&str>) -> ConnectRequest {
+        ConnectRequest {
+            target: target.into(),
+            sign_url: sign.map(str::to_string),
+            api_key: Some("k".into()),
+            web_url: web.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn urls_from_the_form_become_the_client_config() {
+        let cfg = config_for(&req(
+            "@a",
+            Some(" http://127.0.0.1:7/ "),
+            Some("http://127.0.0.1:8"),
+        ))
+        .unwrap();
+        assert_eq!(cfg.web_base, "http://127.0.0.1:8");
+        assert_eq!(cfg.webcast_base, "http://127.0.0.1:8/webcast");
+        match cfg.sign {
+            SignConfig::Euler {
+                base_url, api_key, ..
+            } => {
+                assert_eq!(base_url, "http://127.0.0.1:7/");
+                assert_eq!(api_key.as_deref(), Some("k"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let cfg = config_for(&req("@a", None, Some(""))).unwrap();
+        assert_eq!(cfg.web_base, "https://www.tiktok.com");
+        let err = config_for(&req("@a", Some("ftp://x"), None)).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidInput);
+    }
+
+    #[test]
+    fn log_lines_describe_settled_gifts_only() {
+        let user = User {
+            id: 1,
+            unique_id: "anna".into(),
+            nickname: "Anna \"§4\"".into(),
+            ..Default::default()
+        };
+        let gift = |settled: Option<Settled>| {
+            Event::Gift(Box::new(GiftEvent {
+                meta: Meta {
+                    msg_id: 1,
+                    is_history: false,
+                    create_time: 0,
+                },
+                gift: GiftMessage {
+                    gift_id: 5655,
+                    gift: Some(GiftDetails {
+                        id: 5655,
+                        name: "Rose".into(),
+                        diamond_count: 1,
+                        gift_type: 1,
+                        ..Default::default()
+                    }),
+                    user: Some(user.clone()),
+                    to_user: None,
+                    repeat_count: 5,
+                    repeat_end: 1,
+                    group_id: 9,
+                },
+                delta: 2,
+                settled,
+            }))
+        };
+        assert!(
+            describe(&gift(None)).is_none(),
+            "a streak in progress is not logged"
+        );
+        let key = StreakKey {
+            user_id: 1,
+            gift_id: 5655,
+            group_id: 9,
+        };
+        let (kind, name, handle, text) = describe(&gift(Some(Settled {
+            key,
+            count: 5,
+            reason: SettleReason::Final,
+        })))
+        .unwrap();
+        assert_eq!(kind, "gift");
+        assert_eq!(name.as_deref(), Some("Anna \"§4\""));
+        assert_eq!(handle.as_deref(), Some("anna"));
+        assert_eq!(text, "sent Rose ×5 · 5 coins");
+        let follow = Event::Follow(UserEvent {
+            meta: Meta {
+                msg_id: 2,
+                is_history: false,
+                create_time: 0,
+            },
+            user: Some(user),
+        });
+        assert_eq!(describe(&follow).unwrap().3, "followed");
+        assert_eq!(
+            describe(&Event::StreamEnded { suspended: false })
+                .unwrap()
+                .3,
+            "Stream ended"
+        );
+    }
+}
