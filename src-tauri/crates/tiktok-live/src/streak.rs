@@ -176,14 +176,23 @@ impl StreakTracker {
                 }),
             };
         }
-        self.open.insert(
-            key,
-            Open {
-                count: best,
-                last_seen: now,
-                template: msg.clone(),
-            },
-        );
+        match self.open.get_mut(&key) {
+            Some(open) => {
+                open.count = best;
+                open.last_seen = now;
+            }
+            // Only the first message of a streak is kept whole (to report a lost final).
+            None => {
+                self.open.insert(
+                    key,
+                    Open {
+                        count: best,
+                        last_seen: now,
+                        template: msg.clone(),
+                    },
+                );
+            }
+        }
         Observation {
             delta,
             settled: None,
