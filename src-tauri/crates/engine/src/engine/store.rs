@@ -103,6 +103,7 @@ enum Op {
         units: u64,
         diamonds: u64,
         summary: String,
+        history: bool,
     },
     Match {
         at: i64,
@@ -124,6 +125,8 @@ enum Op {
     },
     Query(Query),
     Flush(oneshot::Sender<()>),
+    /// Write what came before, then stop (other handles may still exist).
+    Close,
 }
 
 /// Sends work to the store's thread. Cheap to clone.
@@ -188,10 +191,9 @@ impl Store {
         &self.path
     }
 
-    /// Writes everything sent so far and stops the thread.
+    /// Writes everything sent so far and stops the thread; later writes are refused.
     pub fn close(mut self) {
-        let (tx, _) = mpsc::unbounded_channel();
-        self.handle.tx = tx;
+        let _ = self.handle.tx.send(Op::Close);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -233,6 +235,7 @@ impl StoreHandle {
             units,
             diamonds,
             summary: summary.to_owned(),
+            history: input.is_history,
         });
     }
 
@@ -357,7 +360,9 @@ CREATE TABLE IF NOT EXISTS events (
     gift TEXT,
     units INTEGER NOT NULL,
     diamonds INTEGER NOT NULL,
-    summary TEXT NOT NULL
+    summary TEXT NOT NULL,
+    -- Replayed at connect: happened before this session, so not in its stats.
+    history INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS events_session ON events (session, kind);
 CREATE TABLE IF NOT EXISTS matches (
@@ -451,6 +456,7 @@ fn recover(conn: &mut Connection) -> Result<Recovery, StoreError> {
 
 fn writer(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<Op>, session: i64) {
     let mut batch = Vec::with_capacity(BATCH);
+    let mut closing = false;
     while let Some(first) = rx.blocking_recv() {
         batch.push(first);
         while batch.len() < BATCH {
@@ -459,10 +465,18 @@ fn writer(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<Op>, session: i6
                 Err(_) => break,
             }
         }
+        if let Some(i) = batch.iter().position(|op| matches!(op, Op::Close)) {
+            closing = true;
+            batch.truncate(i);
+        }
         if let Err(e) = write_batch(&mut conn, &mut batch, session) {
             tracing::error!(error = %e, "the store could not write a batch");
         }
         batch.clear();
+        if closing {
+            rx.close();
+            return;
+        }
     }
 }
 
@@ -474,8 +488,8 @@ fn write_batch(conn: &mut Connection, batch: &mut Vec<Op>, session: i64) -> Resu
     let tx = conn.transaction()?;
     {
         let mut ins_event = tx.prepare_cached(
-            "INSERT INTO events (session, at_ms, kind, msg_id, user_id, username, nickname, gift, units, diamonds, summary)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            "INSERT INTO events (session, at_ms, kind, msg_id, user_id, username, nickname, gift, units, diamonds, summary, history)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )?;
         let mut ins_match = tx.prepare_cached(
             "INSERT INTO matches (session, at_ms, rule, msg_id, runs) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -503,6 +517,7 @@ fn write_batch(conn: &mut Connection, batch: &mut Vec<Op>, session: i64) -> Resu
                     units,
                     diamonds,
                     summary,
+                    history,
                 } => {
                     ins_event.execute(params![
                         session,
@@ -515,7 +530,8 @@ fn write_batch(conn: &mut Connection, batch: &mut Vec<Op>, session: i64) -> Resu
                         gift,
                         to_i64(units),
                         to_i64(diamonds),
-                        summary
+                        summary,
+                        history
                     ])?;
                 }
                 Op::Match {
@@ -560,6 +576,7 @@ fn write_batch(conn: &mut Connection, batch: &mut Vec<Op>, session: i64) -> Resu
                 }
                 Op::Query(q) => queries.push(q),
                 Op::Flush(tx) => acks.push(tx),
+                Op::Close => {}
             }
         }
     }
@@ -579,7 +596,7 @@ fn session_stats(c: &Connection, session: i64) -> Result<SessionStats, StoreErro
         ..SessionStats::default()
     };
     let mut st = c.prepare(
-        "SELECT kind, COUNT(*) FROM events WHERE session = ?1 GROUP BY kind ORDER BY kind",
+        "SELECT kind, COUNT(*) FROM events WHERE session = ?1 AND history = 0 GROUP BY kind ORDER BY kind",
     )?;
     out.totals = st
         .query_map(params![session], |r| {
@@ -587,7 +604,7 @@ fn session_stats(c: &Connection, session: i64) -> Result<SessionStats, StoreErro
         })?
         .collect::<Result<_, _>>()?;
     let (units, diamonds): (i64, i64) = c.query_row(
-        "SELECT COALESCE(SUM(units), 0), COALESCE(SUM(diamonds), 0) FROM events WHERE session = ?1 AND kind = 'gift'",
+        "SELECT COALESCE(SUM(units), 0), COALESCE(SUM(diamonds), 0) FROM events WHERE session = ?1 AND kind = 'gift' AND history = 0",
         params![session],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
@@ -595,7 +612,7 @@ fn session_stats(c: &Connection, session: i64) -> Result<SessionStats, StoreErro
     out.diamonds = diamonds as u64;
     let mut st = c.prepare(
         "SELECT username, MAX(nickname), SUM(diamonds), SUM(units) FROM events
-         WHERE session = ?1 AND kind = 'gift' AND units > 0
+         WHERE session = ?1 AND kind = 'gift' AND units > 0 AND history = 0
          GROUP BY user_id ORDER BY SUM(diamonds) DESC, SUM(units) DESC LIMIT 10",
     )?;
     out.top_gifters = st
@@ -615,7 +632,7 @@ fn session_stats(c: &Connection, session: i64) -> Result<SessionStats, StoreErro
     )?;
     let mut st = c.prepare(
         "SELECT (at_ms - ?2) / 60000 AS minute, SUM(units) FROM events
-         WHERE session = ?1 AND kind = 'gift' AND units > 0 GROUP BY minute ORDER BY minute",
+         WHERE session = ?1 AND kind = 'gift' AND units > 0 AND history = 0 GROUP BY minute ORDER BY minute",
     )?;
     let per: Vec<(i64, i64)> = st
         .query_map(params![session, started], |r| Ok((r.get(0)?, r.get(1)?)))?
