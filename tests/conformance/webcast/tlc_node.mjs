@@ -4,11 +4,15 @@
 import { TikTokLiveConnection, WebcastEvent, ControlEvent } from "tiktok-live-connector";
 
 const sim = process.env.SIM;
-// TLC uses https for loopback hosts (its isSecure() check); 0.0.0.0 reaches the same local
-// server over plain http.
-const host = process.env.TLC_HOST ?? new URL(sim).host;
+const host = new URL(sim).host;
 const conn = new TikTokLiveConnection("simstreamer", {
-  webConfigOverrides: { TIKTOK_HOST_WEB: host, TIKTOK_HOST_WEBCAST: host },
+  webConfigOverrides: {
+    TIKTOK_HOST_WEB: host,
+    TIKTOK_HOST_WEBCAST: host,
+  },
+  // TLC switches to https for loopback hosts; the simulator answers it with a self-signed
+  // certificate on the same port.
+  webClientOptions: { https: { rejectUnauthorized: false } },
   fetchRoomInfoOnConnect: true,
   processInitialData: true,
 });

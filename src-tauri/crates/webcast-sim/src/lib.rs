@@ -31,6 +31,7 @@ mod record;
 pub mod replay;
 pub mod script;
 mod server;
+mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -141,6 +142,12 @@ impl Simulator {
         ));
         let app = server::router(shared.clone());
         let stop = cancel.clone();
+        let tls = tls::acceptor().map_err(|reason| SimError::Bind {
+            addr,
+            source: std::io::Error::other(reason),
+        })?;
+        let listener = tls::DualListener::new(listener, tls, cancel.clone())
+            .map_err(|source| SimError::Bind { addr, source })?;
         let task = tokio::spawn(async move {
             let served = axum::serve(listener, app)
                 .with_graceful_shutdown(stop.cancelled_owned())
