@@ -601,3 +601,31 @@ async fn the_gift_catalogue_comes_from_the_room() {
         .is_some_and(|u| u.starts_with(&sim.base_url())));
     assert!(gifts.len() >= 20);
 }
+
+#[tokio::test]
+async fn the_experimental_direct_method_connects_without_a_sign_server() {
+    let sim = start_sim(quick_sim()).await;
+    let want = sim.expected().cloned().unwrap();
+    let mut cfg = fast_config(&sim);
+    cfg.sign = SignConfig::DirectTtwid {
+        push_server: sim.ws_url(),
+    };
+    let run = run_client(cfg, Target::parse("simstreamer").unwrap()).await;
+    assert_eq!(run.state, ConnectionState::Ended);
+    let rec = sim
+        .wait_for(|r| r.open_connections == 0 && !r.closed.is_empty(), LIMIT)
+        .await
+        .unwrap();
+    assert!(rec.sign_requests.is_empty(), "no sign server involved");
+    assert!(
+        rec.http_requests.iter().any(|r| r.path == "/"),
+        "ttwid from the home page"
+    );
+    let hs = rec.handshakes.iter().find(|h| h.accepted).unwrap();
+    assert_eq!(hs.cookie("ttwid"), Some("fake-ttwid"));
+    assert_eq!(hs.query("room_id"), Some("7140000000000000001"));
+    // No history batch without a sign reply; the live part arrives in full.
+    let t = tally(&run.events);
+    assert_eq!(t.gift_units, want.gift_units);
+    assert_eq!(t.follows, want.follows);
+}

@@ -169,6 +169,19 @@ pub(crate) async fn fallback(State(s): State<Arc<Shared>>, uri: Uri) -> Response
         Some(user) if !user.is_empty() && !user.contains('/') => {
             live_page(&s, &decode_component(user))
         }
+        // The home page hands out a `ttwid` cookie, as tiktok.com does; the experimental
+        // sign-free connection method starts here.
+        _ if path == "/" => {
+            let mut resp = html(
+                "<!DOCTYPE html><html><head><title>TikTok</title></head><body></body></html>"
+                    .into(),
+            );
+            let cookie = format!("ttwid={TTWID}; Path=/; Domain=.tiktok.com; HttpOnly");
+            if let Ok(v) = header::HeaderValue::from_str(&cookie) {
+                resp.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            resp
+        }
         _ => (StatusCode::NOT_FOUND, "not found").into_response(),
     }
 }
