@@ -5,6 +5,7 @@
 
 mod live;
 mod outputs;
+mod run;
 mod simulate;
 
 use std::process::ExitCode;
@@ -31,6 +32,8 @@ enum Command {
     Outputs(outputs::Command),
     #[command(flatten)]
     Simulate(simulate::Command),
+    #[command(flatten)]
+    Run(run::Command),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
             Command::Live(cmd) => live::run(cmd).await,
             Command::Outputs(cmd) => outputs::run(cmd).await,
             Command::Simulate(cmd) => simulate::run(cmd).await,
+            Command::Run(cmd) => run::run(cmd).await,
         }
     });
     match result {

@@ -5,9 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use livetrigger_engine::engine::{
-    pump, Engine, EngineConfig, OutputsExecutor, Profile, ProfileFile, Shutdown,
-};
+use livetrigger_engine::engine::{pump, Engine, EngineConfig, OutputsExecutor, Profile, Shutdown};
 use livetrigger_engine::outputs::rcon::test_server::McRconServer;
 use livetrigger_engine::outputs::rcon::{RconConfig, RconOutput};
 use tiktok_live::client::{ClientConfig, LiveClient};
@@ -21,9 +19,8 @@ const PASSWORD: &str = "e2e-password";
 fn starter() -> Profile {
     let path =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../examples/minecraft-starter.json");
-    ProfileFile::new(path)
-        .load()
-        .expect("the starter profile loads")
+    let text = std::fs::read_to_string(path).expect("read the starter profile");
+    Profile::from_json(&text).expect("the starter profile loads")
 }
 
 fn rose(user: &SimUser, repeat: u32, end: bool, group: u64) -> Msg {

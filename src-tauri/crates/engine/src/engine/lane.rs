@@ -50,7 +50,7 @@ pub(crate) enum LaneMsg {
     /// `resume`: an item from before a restart; it was already accepted once, so the
     /// overflow policy does not apply again.
     Enqueue {
-        item: QueueItem,
+        item: Box<QueueItem>,
         resume: bool,
     },
     Pause,
@@ -195,7 +195,7 @@ impl<E: Executor> Lane<E> {
 
     fn on_msg(&mut self, msg: LaneMsg) {
         match msg {
-            LaneMsg::Enqueue { item, resume } => self.enqueue(Arc::new(item), resume),
+            LaneMsg::Enqueue { item, resume } => self.enqueue(Arc::new(*item), resume),
             LaneMsg::Pause => {
                 self.paused = true;
                 self.lane_changed();

@@ -196,7 +196,10 @@ impl Engine {
             for item in recovery.resumed {
                 match map.get(&item.lane) {
                     Some(l) => {
-                        l.send(LaneMsg::Enqueue { item, resume: true });
+                        l.send(LaneMsg::Enqueue {
+                            item: Box::new(item),
+                            resume: true,
+                        });
                         report.resumed += 1;
                     }
                     None => {
@@ -429,7 +432,13 @@ impl EngineHandle {
         item.id = self.next_id.fetch_add(1, Ordering::Relaxed);
         item.queued_ms = wall_ms();
         let new_id = item.id;
-        self.tell(&item.lane.clone(), LaneMsg::Enqueue { item, resume: true })?;
+        self.tell(
+            &item.lane.clone(),
+            LaneMsg::Enqueue {
+                item: Box::new(item),
+                resume: true,
+            },
+        )?;
         Ok(new_id)
     }
 

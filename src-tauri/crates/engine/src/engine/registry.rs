@@ -257,7 +257,7 @@ impl Core {
                     };
                     let sent = self.lane(&lane_name).is_some_and(|l| {
                         l.send(LaneMsg::Enqueue {
-                            item,
+                            item: Box::new(item),
                             resume: false,
                         })
                     });

@@ -1,0 +1,358 @@
+//! `run`: the whole pipeline headless. A profile, a TikTok target and a Minecraft server in;
+//! the event and queue lifecycle out as JSON lines (or human lines with `--pretty`).
+//!
+//! Exit codes: 0 when the stream ended and the queue drained (or after Ctrl-C, with waiting
+//! items kept for the next start); 1 on a fatal error (bad profile, RCON password refused,
+//! the connection given up), with the reason on stderr.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::Subcommand;
+use livetrigger_engine::engine::rules::Step;
+use livetrigger_engine::engine::{
+    pump, Engine, EngineConfig, EngineUpdate, ItemStatus, OutputsExecutor, Profile, Shutdown,
+    StartReport,
+};
+use livetrigger_engine::outputs::rcon::{RconConfig, RconHealth, RconOutput};
+use livetrigger_engine::outputs::sound::{SoundConfig, SoundOutput};
+use tiktok_live::client::{ClientConfig, ConnectionState, LiveClient, SignConfig, SignPathStyle};
+use tiktok_live::target::Target;
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+/// How long to wait for the first RCON login before going on without it.
+const RCON_LOGIN_WAIT: Duration = Duration::from_secs(5);
+/// With `--stay`, the pause before looking for the next live.
+const STAY_RETRY: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a profile against a live stream: events → rules → Minecraft commands and sounds.
+    Run {
+        /// The profile (JSON), e.g. examples/minecraft-starter.json.
+        #[arg(long)]
+        profile: PathBuf,
+        /// TikTok @username (or a live link).
+        #[arg(long, conflicts_with = "room_id", required_unless_present = "room_id")]
+        user: Option<String>,
+        /// Numeric room id (skips the username lookup).
+        #[arg(long)]
+        room_id: Option<u64>,
+        /// Sign server base URL (Euler-compatible); default: the profile's, then Euler Stream.
+        #[arg(long)]
+        sign_url: Option<String>,
+        /// TikTok web base URL (the simulator's, for tests and demos).
+        #[arg(long)]
+        web_url: Option<String>,
+        /// RCON `host:port`; default: the profile's. Password: the profile's or
+        /// `LIVETRIGGER_RCON_PASSWORD`.
+        #[arg(long)]
+        rcon_addr: Option<String>,
+        /// Human-readable lines instead of JSON.
+        #[arg(long)]
+        pretty: bool,
+        /// When the stream ends, wait for the next live instead of exiting.
+        #[arg(long)]
+        stay: bool,
+        /// Where the event/queue database lives (default: `livetrigger-data`).
+        #[arg(long, default_value = "livetrigger-data")]
+        data_dir: PathBuf,
+    },
+}
+
+pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
+    let Command::Run {
+        profile,
+        user,
+        room_id,
+        sign_url,
+        web_url,
+        rcon_addr,
+        pretty,
+        stay,
+        data_dir,
+    } = cmd;
+    let target = match (user, room_id) {
+        (Some(u), _) => Target::parse(&u)?,
+        (None, Some(id)) => Target::Room(id),
+        (None, None) => bail!("give --user NAME or --room-id ID"),
+    };
+    // Read-only: a headless run leaves the profile's folder as it found it (the app keeps
+    // last-good copies and backups through `ProfileFile`).
+    let text = std::fs::read_to_string(&profile)
+        .with_context(|| format!("reading the profile {}", profile.display()))?;
+    let profile_data =
+        Profile::from_json(&text).with_context(|| format!("profile {}", profile.display()))?;
+
+    let rcon = start_rcon(&profile_data, rcon_addr).await?;
+    let sound = needs_sound(&profile_data).then(|| SoundOutput::start(SoundConfig::default()));
+    let sound_dir = profile_data.sound.folder.as_ref().map(|f| {
+        let base = profile.parent().unwrap_or(Path::new("."));
+        base.join(f)
+    });
+    let exec = OutputsExecutor {
+        rcon: rcon.as_ref().map(RconOutput::handle),
+        sound: sound.as_ref().map(SoundOutput::handle),
+        sound_dir,
+    };
+    let (engine, report) = Engine::start(
+        &profile_data,
+        exec,
+        EngineConfig {
+            data_dir: Some(data_dir.clone()),
+            target: target.to_string(),
+            ..EngineConfig::default()
+        },
+    )
+    .with_context(|| format!("starting the engine with data in {}", data_dir.display()))?;
+    let handle = engine.handle();
+    let out = Printer { pretty };
+    out.start(&report);
+    let printer = tokio::spawn(print_updates(handle.subscribe(), out));
+
+    let cancel = CancellationToken::new();
+    let ctrl_c = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            ctrl_c.cancel();
+        }
+    });
+
+    let cfg = client_config(&profile_data, sign_url, web_url);
+    let client = LiveClient::new(cfg)?;
+    let mut failure = None;
+    loop {
+        let stream = client.connect(target.clone(), cancel.clone());
+        let states = stream.state();
+        pump(stream, &handle, &cancel).await;
+        if cancel.is_cancelled() {
+            break;
+        }
+        let state = states.borrow().clone();
+        // Let the queue finish what this stream paid for before anything else.
+        let _ = handle.drain().await;
+        match state {
+            ConnectionState::Failed { code, message } if !stay => {
+                failure = Some(format!("connection failed ({code}): {message}"));
+                break;
+            }
+            _ if !stay => break,
+            _ => {
+                out.note(&format!(
+                    "stream over; looking for the next live in {} s",
+                    STAY_RETRY.as_secs()
+                ));
+                tokio::select! {
+                    _ = tokio::time::sleep(STAY_RETRY) => {}
+                    _ = cancel.cancelled() => break,
+                }
+            }
+        }
+    }
+    let how = if cancel.is_cancelled() {
+        Shutdown::Persist
+    } else {
+        Shutdown::Drain
+    };
+    let waiting: usize = handle.lanes().iter().map(|l| l.waiting).sum();
+    engine.shutdown(how).await;
+    if how == Shutdown::Persist && waiting > 0 {
+        out.note(&format!(
+            "stopped; {waiting} waiting item(s) kept for the next start"
+        ));
+    }
+    drop(handle);
+    let _ = tokio::time::timeout(Duration::from_secs(2), printer).await;
+    if let Some(rcon) = rcon {
+        rcon.shutdown().await;
+    }
+    if let Some(sound) = sound {
+        let _ = tokio::task::spawn_blocking(move || sound.shutdown()).await;
+    }
+    match failure {
+        Some(f) => {
+            eprintln!("error: {f}");
+            Ok(ExitCode::FAILURE)
+        }
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+fn needs_sound(p: &Profile) -> bool {
+    p.actions
+        .iter()
+        .any(|a| a.steps.iter().any(|s| matches!(s, Step::Sound { .. })))
+}
+
+/// Starts the RCON output and waits briefly for the first login: a refused password is fatal,
+/// an unreachable server is not (it may start later; commands wait for it).
+async fn start_rcon(profile: &Profile, addr: Option<String>) -> anyhow::Result<Option<RconOutput>> {
+    let addr = match (addr, &profile.rcon) {
+        (Some(a), _) => a,
+        (None, Some(r)) => r.addr(),
+        (None, None) => return Ok(None),
+    };
+    let password = match profile.rcon.as_ref().map(|r| r.password.clone()) {
+        Some(p) if !p.is_empty() => p,
+        _ => std::env::var("LIVETRIGGER_RCON_PASSWORD").unwrap_or_default(),
+    };
+    if password.is_empty() {
+        bail!(
+            "no RCON password: set \"rcon.password\" in the profile or LIVETRIGGER_RCON_PASSWORD"
+        );
+    }
+    let output = RconOutput::spawn(RconConfig::new(addr.clone(), password));
+    let mut health = output.handle().health();
+    let first = tokio::time::timeout(RCON_LOGIN_WAIT, async {
+        loop {
+            let h = health.borrow_and_update().clone();
+            if !matches!(h, RconHealth::Connecting) {
+                return h;
+            }
+            if health.changed().await.is_err() {
+                return RconHealth::Stopped;
+            }
+        }
+    })
+    .await;
+    match first {
+        Ok(RconHealth::AuthFailed) => {
+            output.shutdown().await;
+            bail!("the RCON server at {addr} refused the password");
+        }
+        Ok(RconHealth::Connected) => {}
+        Ok(other) => eprintln!("warning: RCON at {addr} not reachable yet ({other:?}); commands wait for it"),
+        Err(_) => eprintln!("warning: RCON at {addr} did not answer within {RCON_LOGIN_WAIT:?}; commands wait for it"),
+    }
+    Ok(Some(output))
+}
+
+fn client_config(
+    profile: &Profile,
+    sign_url: Option<String>,
+    web_url: Option<String>,
+) -> ClientConfig {
+    let mut cfg = match &web_url {
+        Some(url) => ClientConfig::local(url),
+        None => ClientConfig::default(),
+    };
+    let sign = sign_url.or_else(|| profile.sign.url.clone());
+    if let Some(url) = sign {
+        let api_key = std::env::var("LIVETRIGGER_SIGN_API_KEY")
+            .ok()
+            .or_else(|| profile.sign.api_key.clone());
+        cfg.sign = SignConfig::Euler {
+            base_url: url,
+            path_style: SignPathStyle::RoomConnect,
+            api_key,
+            client_name: "ttlive-rust".into(),
+        };
+    }
+    cfg
+}
+
+#[derive(Clone, Copy)]
+struct Printer {
+    pretty: bool,
+}
+
+impl Printer {
+    fn line(&self, json: serde_json::Value, human: impl FnOnce() -> String) {
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        let _ = if self.pretty {
+            writeln!(out, "{}", human())
+        } else {
+            writeln!(out, "{json}")
+        };
+        let _ = out.flush();
+    }
+
+    fn note(&self, text: &str) {
+        self.line(serde_json::json!({"type": "note", "message": text}), || {
+            text.to_owned()
+        });
+    }
+
+    fn start(&self, report: &StartReport) {
+        self.line(
+            serde_json::json!({
+                "type": "started",
+                "resumed": report.resumed,
+                "interrupted": report.interrupted.iter().map(|i| i.id).collect::<Vec<_>>(),
+            }),
+            || {
+                format!(
+                    "started: {} item(s) resumed, {} interrupted (may have run; not re-run)",
+                    report.resumed,
+                    report.interrupted.len()
+                )
+            },
+        );
+        for item in &report.interrupted {
+            self.line(
+                serde_json::json!({"type": "interrupted", "item": item}),
+                || {
+                    format!(
+                        "  interrupted #{} [{}] {:?}",
+                        item.id,
+                        item.rule_id,
+                        item.commands()
+                    )
+                },
+            );
+        }
+    }
+}
+
+async fn print_updates(mut rx: broadcast::Receiver<EngineUpdate>, out: Printer) {
+    loop {
+        match rx.recv().await {
+            Ok(update) => {
+                let json = serde_json::to_value(&update).unwrap_or_default();
+                out.line(json, || human(&update));
+            }
+            Err(broadcast::error::RecvError::Lagged(n)) => {
+                out.note(&format!(
+                    "{n} log lines skipped (output too slow); no action was affected"
+                ));
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
+fn human(u: &EngineUpdate) -> String {
+    match u {
+        EngineUpdate::Event { summary, .. } => format!("event  {summary}"),
+        EngineUpdate::Matched { rule, runs, .. } => format!("rule   {rule} x{runs}"),
+        EngineUpdate::Item(i) => {
+            let what = i.item.commands().join(" ; ");
+            let status = match &i.status {
+                ItemStatus::Failed {
+                    reason,
+                    may_have_run,
+                } => {
+                    format!(
+                        "failed ({reason}{})",
+                        if *may_have_run { ", may have run" } else { "" }
+                    )
+                }
+                ItemStatus::Dropped { reason } => format!("dropped ({reason})"),
+                s => s.name().to_owned(),
+            };
+            format!("item   #{} [{}] {status}: {what}", i.item.id, i.item.lane)
+        }
+        EngineUpdate::Lane(l) => format!(
+            "lane   {} {} ({} waiting)",
+            l.name,
+            if l.paused { "paused" } else { "running" },
+            l.waiting
+        ),
+        EngineUpdate::Warning { message, .. } => format!("warn   {message}"),
+    }
+}

@@ -1,0 +1,275 @@
+//! `livetrigger-cli run` as a process: against the webcast simulator and the Minecraft-faithful
+//! RCON server, both started here on 127.0.0.1 port 0. Includes the crash test: `kill -9` in
+//! the middle of a flood of gifts, a restart, and the proof from the database and the server's
+//! log that waiting items resumed and none ran twice.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use livetrigger_engine::outputs::rcon::test_server::McRconServer;
+use tokio::process::Command;
+use webcast_sim::{Msg, Script, SimConfig, SimHandle, SimUser, Simulator, Step};
+
+const PASSWORD: &str = "run-test";
+const BIN: &str = env!("CARGO_BIN_EXE_livetrigger-cli");
+
+fn starter_text() -> String {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../examples/minecraft-starter.json");
+    std::fs::read_to_string(path).expect("starter profile")
+}
+
+/// The starter profile with the minecraft lane's gap set (tests need no 50 ms pacing).
+fn write_profile(dir: &Path, gap_ms: u64) -> PathBuf {
+    let mut json: serde_json::Value = serde_json::from_str(&starter_text()).expect("json");
+    for lane in json["lanes"].as_array_mut().expect("lanes") {
+        if lane["name"] == "minecraft" {
+            lane["minGapMs"] = gap_ms.into();
+        }
+    }
+    let path = dir.join("profile.json");
+    std::fs::write(&path, json.to_string()).expect("write profile");
+    path
+}
+
+async fn sim(script: Script) -> SimHandle {
+    Simulator::start(
+        SimConfig::with_script(script),
+        "127.0.0.1:0".parse().expect("addr"),
+    )
+    .await
+    .expect("simulator")
+}
+
+fn run_cmd(profile: &Path, sim: &SimHandle, rcon: &McRconServer, data: &Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.arg("run")
+        .arg("--profile")
+        .arg(profile)
+        .args(["--user", webcast_sim::DEFAULT_USER])
+        .args(["--web-url", &sim.base_url()])
+        .args(["--rcon-addr", &rcon.addr().to_string()])
+        .arg("--data-dir")
+        .arg(data)
+        .env("LIVETRIGGER_RCON_PASSWORD", PASSWORD)
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    c
+}
+
+fn rose(user: &SimUser, group: u64) -> Msg {
+    Msg::Gift {
+        user: user.clone(),
+        gift_id: 5655,
+        name: "Rose".into(),
+        diamond_count: 1,
+        gift_type: 1,
+        repeat_count: 1,
+        repeat_end: true,
+        group_id: group,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_profile_exits_1_naming_the_json_path() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profile = dir.path().join("bad.json");
+    std::fs::write(
+        &profile,
+        r#"{"schemaVersion": 1, "rules": [{"id": "r", "trigger": {"type": "gift"}, "actions": []}]}"#,
+    )
+    .expect("write");
+    let out = Command::new(BIN)
+        .args(["run", "--user", "someone", "--profile"])
+        .arg(&profile)
+        .output()
+        .await
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("rules[0].trigger.name"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_rcon_password_is_fatal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rcon = McRconServer::start("another-password").await.expect("rcon");
+    let sim = sim(Script::default()).await;
+    let profile = write_profile(dir.path(), 0);
+    let out = run_cmd(&profile, &sim, &rcon, &dir.path().join("data"))
+        .output()
+        .await
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("refused the password"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_the_starter_profile_and_exits_0_when_the_stream_ends() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rcon = McRconServer::start(PASSWORD).await.expect("rcon");
+    let anna = SimUser::new(11, "anna", "Anna \"quotes\" @a");
+    let script = Script {
+        history: vec![],
+        steps: vec![
+            Step::Frame {
+                messages: vec![rose(&anna, 1), rose(&anna, 2)],
+            },
+            Step::Frame {
+                messages: vec![Msg::Follow { user: anna.clone() }],
+            },
+            Step::EndStream,
+        ],
+    };
+    let sim = sim(script).await;
+    let profile = write_profile(dir.path(), 0);
+    let out = tokio::time::timeout(
+        Duration::from_secs(60),
+        run_cmd(&profile, &sim, &rcon, &dir.path().join("data")).output(),
+    )
+    .await
+    .expect("exits by itself when the stream ends")
+    .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let executed = rcon.state().executed();
+    assert_eq!(
+        executed
+            .iter()
+            .filter(|c| *c == "summon minecraft:creeper ~ ~ ~")
+            .count(),
+        2
+    );
+    assert_eq!(executed.len(), 3, "{executed:?}");
+    // Every line is JSON; the lifecycle of each item is there.
+    let mut done = 0;
+    for line in stdout.lines() {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+        if v["type"] == "item" && v["status"]["state"] == "done" {
+            done += 1;
+        }
+    }
+    assert_eq!(done, 3, "{stdout}");
+}
+
+fn count_statuses(db: &Path) -> (i64, i64, i64, i64, i64) {
+    let conn = rusqlite::Connection::open(db).expect("db");
+    let n = |status: &str| -> i64 {
+        conn.query_row(
+            "SELECT COUNT(*) FROM items WHERE status = ?1",
+            [status],
+            |r| r.get(0),
+        )
+        .expect("count")
+    };
+    let units: i64 = conn
+        .query_row(
+            "SELECT COALESCE(SUM(units), 0) FROM events WHERE kind = 'gift'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("units");
+    (
+        n("done"),
+        n("interrupted"),
+        n("queued") + n("running"),
+        n("failed") + n("dropped"),
+        units,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_flood_then_restart_resumes_and_nothing_runs_twice() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let rcon = McRconServer::start(PASSWORD).await.expect("rcon");
+    // 600 single Roses from 60 viewers, 100 per frame: far more than RCON runs per second.
+    let users: Vec<SimUser> = (0..60)
+        .map(|i| SimUser::new(1000 + i, &format!("viewer{i}"), &format!("Viewer {i}")))
+        .collect();
+    let mut steps = Vec::new();
+    for f in 0..6u64 {
+        steps.push(Step::Frame {
+            messages: (0..100u64)
+                .map(|i| rose(&users[((f * 100 + i) % 60) as usize], 10_000 + f * 100 + i))
+                .collect(),
+        });
+    }
+    // Keep the stream open; the process is killed long before.
+    steps.push(Step::Wait { ms: 120_000 });
+    let flood = sim(Script {
+        history: vec![],
+        steps,
+    })
+    .await;
+    let profile = write_profile(dir.path(), 0);
+    let mut child = run_cmd(&profile, &flood, &rcon, &data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    tokio::time::timeout(Duration::from_secs(60), rcon.state().wait_executed(100))
+        .await
+        .expect("commands flow");
+    child.kill().await.expect("kill -9");
+    let before = rcon.state().executed().len();
+    let db = data.join("livetrigger.sqlite3");
+    let (done1, _, waiting1, _, units1) = count_statuses(&db);
+    assert!(waiting1 > 0, "the kill left items waiting (done {done1})");
+    assert_eq!(units1, 600, "every paid unit was recorded before the kill");
+
+    // Restart against a stream that is already over: resume, drain, exit 0.
+    let over = sim(Script {
+        history: vec![],
+        steps: vec![Step::EndStream],
+    })
+    .await;
+    let out = tokio::time::timeout(
+        Duration::from_secs(120),
+        run_cmd(&profile, &over, &rcon, &data).output(),
+    )
+    .await
+    .expect("the restart finishes")
+    .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let started: serde_json::Value = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["type"] == "started")
+        .expect("a started line");
+    assert!(started["resumed"].as_u64().unwrap_or(0) > 0, "{started}");
+
+    let executed = rcon.state().executed();
+    assert!(executed.len() > before, "resumed items ran");
+    let creepers = executed
+        .iter()
+        .filter(|c| *c == "summon minecraft:creeper ~ ~ ~")
+        .count() as i64;
+    let (done, interrupted, waiting, lost, units) = count_statuses(&db);
+    assert_eq!(waiting, 0, "nothing left waiting");
+    assert_eq!(lost, 0, "nothing failed or dropped");
+    assert!(
+        interrupted <= 1,
+        "one lane, one item in flight: {interrupted}"
+    );
+    assert_eq!(done + interrupted, units, "every paid unit has an item");
+    // Each done item ran exactly once; an interrupted one ran at most once.
+    assert!(
+        done <= creepers && creepers <= done + interrupted,
+        "done {done}, interrupted {interrupted}, executed {creepers}"
+    );
+}
