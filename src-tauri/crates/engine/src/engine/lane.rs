@@ -250,17 +250,21 @@ impl<E: Executor> Lane<E> {
         }
         let full = format!("lane {} full ({} waiting)", self.cfg.name, self.queue.len());
         match self.cfg.overflow {
-            Overflow::DropNewest => self.drop_item(&item, format!("{full}: newest dropped")),
+            Overflow::DropNewest => self.drop_item(&item, format!("{full}: newest dropped"), false),
             Overflow::DropOldest => {
                 let protect = self.cfg.protect_paid;
                 match self.queue.iter().position(|i| !(protect && i.paid)) {
                     Some(pos) => {
                         if let Some(old) = self.queue.remove(pos) {
-                            self.drop_item(&old, format!("{full}: oldest dropped"));
+                            self.drop_item(&old, format!("{full}: oldest dropped"), true);
                         }
                         self.admit(item);
                     }
-                    None => self.drop_item(&item, format!("{full} of paid items: newest dropped")),
+                    None => self.drop_item(
+                        &item,
+                        format!("{full} of paid items: newest dropped"),
+                        false,
+                    ),
                 }
             }
             Overflow::Coalesce => {
@@ -270,9 +274,11 @@ impl<E: Executor> Lane<E> {
                     .rposition(|i| i.action_id == item.action_id && i.rule_id == item.rule_id);
                 match target {
                     Some(pos) => self.coalesce(pos, &item),
-                    None => {
-                        self.drop_item(&item, format!("{full}: nothing to merge with, dropped"))
-                    }
+                    None => self.drop_item(
+                        &item,
+                        format!("{full}: nothing to merge with, dropped"),
+                        false,
+                    ),
                 }
             }
         }
@@ -283,9 +289,15 @@ impl<E: Executor> Lane<E> {
         self.queue.push_back(item);
     }
 
-    fn drop_item(&mut self, item: &Arc<QueueItem>, reason: String) {
+    /// Drops `item`; `waiting` says whether it was in the queue (and so in the store).
+    fn drop_item(&mut self, item: &Arc<QueueItem>, reason: String, waiting: bool) {
         self.stats.dropped += 1;
-        self.reporter.finished(item, ItemStatus::Dropped { reason });
+        let status = ItemStatus::Dropped { reason };
+        if waiting {
+            self.reporter.finished(item, status);
+        } else {
+            self.reporter.rejected(item, status);
+        }
     }
 
     /// Merges `new` into the waiting item at `pos`: one run, `{count}` summed.
@@ -318,7 +330,7 @@ impl<E: Executor> Lane<E> {
         *slot = merged.clone();
         self.stats.coalesced += 1;
         self.reporter.queued(&merged);
-        self.reporter.finished(
+        self.reporter.rejected(
             new,
             ItemStatus::Dropped {
                 reason: format!("merged into item {}", merged.id),

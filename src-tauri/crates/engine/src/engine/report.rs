@@ -126,6 +126,15 @@ impl Reporter {
         Ok(())
     }
 
+    /// An item turned away before it was queued (overflow, merged into another): recorded
+    /// with its outcome so drops are visible in the history and the stats.
+    pub fn rejected(&self, item: &Arc<QueueItem>, status: ItemStatus) {
+        if let Some(store) = &self.store {
+            store.item_queued(item.clone());
+        }
+        self.finished(item, status);
+    }
+
     pub fn finished(&self, item: &Arc<QueueItem>, status: ItemStatus) {
         if let Some(reason) = status.reason() {
             tracing::warn!(
