@@ -103,14 +103,20 @@ async fn after_a_crash_queued_items_resume_and_the_running_one_is_interrupted() 
             .await
             .expect("submit");
     }
-    // Wait for the first item to be running (its start is durable by then).
-    let running = loop {
+    // Wait until all five are queued and the first runs (its start is durable by then).
+    let mut queued = 0;
+    let mut running = None;
+    while queued < 5 || running.is_none() {
         match tokio::time::timeout(Duration::from_secs(10), rx.recv()).await {
-            Ok(Ok(EngineUpdate::Item(u))) if u.status == ItemStatus::Running => break u.item,
+            Ok(Ok(EngineUpdate::Item(u))) if u.status == ItemStatus::Queued => queued += 1,
+            Ok(Ok(EngineUpdate::Item(u))) if u.status == ItemStatus::Running => {
+                running = Some(u.item)
+            }
             Ok(Ok(_)) => continue,
             other => panic!("no running item: {other:?}"),
         }
-    };
+    }
+    let running = running.expect("running");
     assert_eq!(running.commands(), vec!["say hang"]);
     h.flush_store().await.expect("flush");
     // The crash: no shutdown, tasks just stop.
