@@ -147,6 +147,13 @@ pub(crate) fn spawn<E: Executor>(
 }
 
 impl<E: Executor> Lane<E> {
+    fn can_start(&self) -> bool {
+        !self.paused
+            && self.stopping.is_none()
+            && !self.queue.is_empty()
+            && self.running.len() < self.limit()
+    }
+
     fn limit(&self) -> usize {
         match self.cfg.mode {
             LaneMode::Serial => 1,
@@ -156,10 +163,12 @@ impl<E: Executor> Lane<E> {
 
     async fn run(mut self, mut rx: mpsc::UnboundedReceiver<LaneMsg>, cancel: CancellationToken) {
         loop {
-            let can_start = !self.paused
-                && self.stopping.is_none()
-                && !self.queue.is_empty()
-                && self.running.len() < self.limit();
+            // Start what may start now without a timer: even an expired sleep costs a timer
+            // tick, which is most of the latency budget with pacing off.
+            while self.can_start() && self.next_start <= Instant::now() {
+                self.start_next();
+            }
+            let can_start = self.can_start();
             let next_start = self.next_start;
             tokio::select! {
                 biased;
