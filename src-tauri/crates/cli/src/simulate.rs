@@ -180,17 +180,18 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     };
     let mut sim = Simulator::start(config, listen).await?;
     {
+        // Only the address goes to stdout: a reader may close the pipe after that one line,
+        // and a later write would then fail the whole process with a broken pipe.
         let mut out = std::io::stdout().lock();
         writeln!(out, "listening on {}", sim.base_url())?;
-        writeln!(
-            out,
-            "sign: {}  webcast: {}",
-            sim.base_url(),
-            sim.webcast_url()
-        )?;
-        writeln!(out, "push_server: {}", sim.ws_url())?;
         out.flush()?;
     }
+    eprintln!(
+        "sign: {}  webcast: {}  push_server: {}",
+        sim.base_url(),
+        sim.webcast_url(),
+        sim.ws_url()
+    );
     let token = sim.cancel_token();
     tokio::select! {
         _ = stop_signal() => {}
