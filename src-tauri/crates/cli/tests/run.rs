@@ -273,3 +273,56 @@ async fn kill_9_mid_flood_then_restart_resumes_and_nothing_runs_twice() {
         "done {done}, interrupted {interrupted}, executed {creepers}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_keeps_waiting_items_and_exits_0() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let rcon = McRconServer::start(PASSWORD).await.expect("rcon");
+    let fan = SimUser::new(5, "fan", "Fan");
+    let flood = sim(Script {
+        history: vec![],
+        steps: vec![
+            Step::Frame {
+                messages: (0..50).map(|i| rose(&fan, 500 + i)).collect(),
+            },
+            Step::Wait { ms: 120_000 },
+        ],
+    })
+    .await;
+    // 50 ms between commands: most of the 50 are still waiting when Ctrl-C comes.
+    let profile = write_profile(dir.path(), 50);
+    let child = run_cmd(&profile, &flood, &rcon, &data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let pid = child.id().expect("pid");
+    tokio::time::timeout(Duration::from_secs(60), rcon.state().wait_executed(3))
+        .await
+        .expect("commands flow");
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(sent.success());
+    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("exits after Ctrl-C")
+        .expect("output");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("kept for the next start"), "{stdout}");
+    let (done, interrupted, waiting, lost, units) =
+        count_statuses(&data.join("livetrigger.sqlite3"));
+    assert_eq!(interrupted, 0, "the running item finished before exit");
+    assert_eq!(lost, 0);
+    assert!(waiting > 0, "waiting items kept");
+    assert_eq!(done + waiting, units, "every unit is done or kept");
+    assert_eq!(done as usize, rcon.state().executed().len());
+}

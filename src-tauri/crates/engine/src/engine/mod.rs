@@ -58,6 +58,8 @@ use report::Reporter;
 /// Events waiting for the handler. When full, `submit` waits: the client's own buffer and then
 /// TCP hold the rest, so a burst slows the reader down instead of losing anything.
 const EVENT_BUFFER: usize = 16_384;
+/// How long shutdown waits for running items to finish.
+const STOP_GRACE: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -254,6 +256,13 @@ impl Engine {
     pub async fn shutdown(mut self, how: Shutdown) {
         if how == Shutdown::Drain {
             let _ = self.handle.drain().await;
+        } else {
+            // Events already handed over become queued items (kept for the next start)
+            // rather than vanish with the handler.
+            let (tx, rx) = oneshot::channel();
+            if self.handle.tx.send(CoreMsg::Sync(tx)).await.is_ok() {
+                let _ = rx.await;
+            }
         }
         // Stop the handler first so nothing new reaches the lanes.
         self.cancel_core().await;
@@ -265,8 +274,15 @@ impl Engine {
                 waits.push(rx);
             }
         }
-        for w in waits {
-            let _ = w.await;
+        // A step stuck on an unreachable output must not hold the app open: after the grace
+        // period it is abandoned, and shows as interrupted at the next start.
+        let all = async {
+            for w in waits {
+                let _ = w.await;
+            }
+        };
+        if tokio::time::timeout(STOP_GRACE, all).await.is_err() {
+            tracing::warn!("items still running at shutdown were abandoned");
         }
         self.cancel.cancel();
         if let Some(store) = self.store.take() {

@@ -126,6 +126,8 @@ pub(crate) enum CoreMsg {
     Reload(Box<Profile>, oneshot::Sender<()>),
     /// Answered once every event sent before has been handled and every lane is idle.
     Drain(oneshot::Sender<()>),
+    /// Answered once every event sent before has been handled (queued in its lane).
+    Sync(oneshot::Sender<()>),
 }
 
 /// Starts lanes for the handler (it is not generic over the executor).
@@ -164,6 +166,9 @@ impl Core {
                     let _ = done.send(());
                 }
                 CoreMsg::Drain(done) => self.drain(done),
+                CoreMsg::Sync(done) => {
+                    let _ = done.send(());
+                }
             }
         }
     }
