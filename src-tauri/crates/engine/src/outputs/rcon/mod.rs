@@ -370,7 +370,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         kind: i32,
         body: &[u8],
     ) -> Result<(), (io::Error, bool)> {
-        sleep_until(self.quiet_since + gap).await;
+        // An expired timer still waits for the runtime's next 1 ms tick, which would add a
+        // millisecond to every command: only sleep when the gap has not passed yet.
+        let ready_at = self.quiet_since + gap;
+        if Instant::now() < ready_at {
+            sleep_until(ready_at).await;
+        }
         self.framed
             .write_packet(&wire::encode(id, kind, body))
             .await
