@@ -58,6 +58,9 @@ pub enum Command {
         /// When the stream ends, wait for the next live instead of exiting.
         #[arg(long)]
         stay: bool,
+        /// With `--stay`: seconds between looks for the next live.
+        #[arg(long, default_value_t = STAY_RETRY.as_secs(), hide = true)]
+        stay_retry_secs: u64,
         /// Where the event/queue database lives (default: `livetrigger-data`).
         #[arg(long, default_value = "livetrigger-data")]
         data_dir: PathBuf,
@@ -74,6 +77,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         rcon_addr,
         pretty,
         stay,
+        stay_retry_secs,
         data_dir,
     } = cmd;
     let target = match (user, room_id) {
@@ -125,6 +129,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     let cfg = client_config(&profile_data, sign_url, web_url);
     let client = LiveClient::new(cfg)?;
     let mut failure = None;
+    let stay_retry = Duration::from_secs(stay_retry_secs);
     loop {
         let stream = client.connect(target.clone(), cancel.clone());
         let states = stream.state();
@@ -144,10 +149,10 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             _ => {
                 out.note(&format!(
                     "stream over; looking for the next live in {} s",
-                    STAY_RETRY.as_secs()
+                    stay_retry.as_secs()
                 ));
                 tokio::select! {
-                    _ = tokio::time::sleep(STAY_RETRY) => {}
+                    _ = tokio::time::sleep(stay_retry) => {}
                     _ = cancel.cancelled() => break,
                 }
             }

@@ -326,3 +326,57 @@ async fn ctrl_c_keeps_waiting_items_and_exits_0() {
     assert_eq!(done + waiting, units, "every unit is done or kept");
     assert_eq!(done as usize, rcon.state().executed().len());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stay_looks_for_the_next_live_after_the_stream_ends() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let rcon = McRconServer::start(PASSWORD).await.expect("rcon");
+    let fan = SimUser::new(6, "fan", "Fan");
+    let sim = sim(Script {
+        history: vec![],
+        steps: vec![
+            Step::Frame {
+                messages: vec![rose(&fan, 900)],
+            },
+            Step::EndStream,
+        ],
+    })
+    .await;
+    let profile = write_profile(dir.path(), 0);
+    let mut child = run_cmd(&profile, &sim, &rcon, &data)
+        .args(["--stay", "--stay-retry-secs", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    tokio::time::timeout(Duration::from_secs(60), rcon.state().wait_executed(1))
+        .await
+        .expect("the rose ran");
+    // After the end it signs again for the next live instead of exiting.
+    sim.wait_for(|r| r.sign_requests.len() >= 2, Duration::from_secs(60))
+        .await
+        .expect("looked for the next live");
+    assert!(child.try_wait().expect("status").is_none(), "still running");
+    let pid = child.id().expect("pid");
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(sent.success());
+    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("exits after Ctrl-C")
+        .expect("output");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        rcon.state().executed().len(),
+        1,
+        "the rose ran once, not again on reconnect"
+    );
+}
