@@ -2,7 +2,7 @@
 // stops everything afterwards. The app binary must be a `tauri/custom-protocol` build (it embeds
 // ui/dist); the test command builds it before running these tests.
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -77,14 +77,32 @@ export async function launchApp() {
   const port = await freePort();
   const nativePort = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), "livetrigger-e2e-"));
-  let output = "";
+  // The driver's (and so the app's) output goes to a file, not a pipe: an app that outlives
+  // its session must not keep this test process waiting on an open pipe.
+  const logPath = join(dataDir, "driver.log");
+  const logFd = openSync(logPath, "w");
+  // Its own process group, so stopping it also stops WebKitWebDriver and the app.
   const driver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
     env: { ...process.env, LIVETRIGGER_DATA_DIR: dataDir },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["ignore", logFd, logFd],
+    detached: true,
   });
-  driver.stdout.on("data", (d) => (output += d));
-  driver.stderr.on("data", (d) => (output += d));
-  await waitForDriver(port, driver, () => output);
+  closeSync(logFd);
+  const output = () => {
+    try {
+      return readFileSync(logPath, "utf8");
+    } catch {
+      return "";
+    }
+  };
+  const killGroup = () => {
+    try {
+      process.kill(-driver.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  };
+  await waitForDriver(port, driver, output);
   let browser;
   try {
     browser = await remote({
@@ -98,8 +116,8 @@ export async function launchApp() {
       },
     });
   } catch (e) {
-    driver.kill();
-    throw new Error(`could not open the app (${appBinary}): ${e}\n${output}`);
+    killGroup();
+    throw new Error(`could not open the app (${appBinary}): ${e}\n${output()}`);
   }
   return {
     browser,
@@ -111,9 +129,12 @@ export async function launchApp() {
     },
     async stop() {
       try {
-        await browser.deleteSession();
+        await Promise.race([
+          browser.deleteSession(),
+          new Promise((resolve) => setTimeout(resolve, 10_000)),
+        ]);
       } finally {
-        driver.kill();
+        killGroup();
         rmSync(dataDir, { recursive: true, force: true });
       }
     },

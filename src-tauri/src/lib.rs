@@ -5,6 +5,7 @@
 //! and the status model the window shows. What does not: any protocol or trigger logic.
 
 pub mod commands;
+pub mod engine;
 pub mod error;
 pub mod ipc;
 pub mod live;
@@ -23,6 +24,7 @@ pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
     builder
         .manage(StatusHub::default())
         .manage(live::LiveSessions::default())
+        .manage(engine::EngineState::default())
         .invoke_handler(ipc::handler())
         .setup(|app| {
             init_state(app.handle())?;
@@ -53,9 +55,18 @@ struct LogGuard(#[allow(dead_code)] tracing_appender::non_blocking::WorkerGuard)
 
 /// Runs the desktop app until its window is closed.
 pub fn run() {
-    let result = app_builder(tauri::Builder::default()).run(tauri::generate_context!());
-    if let Err(e) = result {
-        eprintln!("LiveTrigger could not start: {e}");
-        std::process::exit(1);
-    }
+    let app = match app_builder(tauri::Builder::default()).build(tauri::generate_context!()) {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("LiveTrigger could not start: {e}");
+            std::process::exit(1);
+        }
+    };
+    app.run(|handle, event| {
+        if let tauri::RunEvent::Exit = event {
+            // Keep what is still queued for the next start instead of leaving it "running".
+            let state = handle.state::<engine::EngineState>();
+            tauri::async_runtime::block_on(state.shutdown());
+        }
+    });
 }

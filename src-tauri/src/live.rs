@@ -266,6 +266,22 @@ pub fn connect<R: Runtime>(
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         use tauri::Manager;
+        let engine = match app.state::<crate::engine::EngineState>().handle(&app).await {
+            Ok(h) => Some(h),
+            Err(e) => {
+                tracing::warn!(error = %e, "running without the trigger engine");
+                let sessions = app.state::<LiveSessions>();
+                push(
+                    &app,
+                    &sessions,
+                    "error".into(),
+                    None,
+                    None,
+                    format!("Actions are off: {e}"),
+                );
+                None
+            }
+        };
         let mut stream = client.connect(target, cancel);
         let mut states = stream.state();
         let sessions = app.state::<LiveSessions>();
@@ -274,6 +290,11 @@ pub fn connect<R: Runtime>(
             tokio::select! {
                 item = stream.next() => match item {
                     Some(Ok(event)) => {
+                        if let Some(engine) = &engine {
+                            if let Err(e) = engine.submit(&event).await {
+                                tracing::warn!(error = %e, "the trigger engine refused an event");
+                            }
+                        }
                         if let Some((kind, user, handle, text)) = describe(&event) {
                             push(&app, &sessions, kind, user, handle, text);
                         }

@@ -1,0 +1,245 @@
+//! The trigger engine as the window runs it: the streamer's profile from the data folder, the
+//! RCON and sound outputs it names, and the status bar's queue depth and output health.
+//!
+//! The engine starts with the first connection and keeps running (so a queue drains after a
+//! disconnect); it is shut down with the app, persisting what is still waiting.
+
+use std::path::{Path, PathBuf};
+
+use livetrigger_engine::engine::{
+    Engine, EngineConfig, EngineHandle, OutputsExecutor, ProfileFile, Shutdown,
+};
+use livetrigger_engine::outputs::rcon::{RconConfig, RconHealth, RconOutput};
+use livetrigger_engine::outputs::sound::{SoundConfig, SoundHealth, SoundOutput};
+use tauri::{AppHandle, Manager, Runtime};
+
+use crate::error::{ErrorCode, IpcError};
+use crate::paths::AppPaths;
+use crate::status::{OutputHealth, StatusHub};
+
+/// The profile file in the data folder.
+pub const PROFILE_FILE: &str = "profile.json";
+/// Written as the profile on first start, so a new streamer has working examples to edit.
+const STARTER_PROFILE: &str = include_str!("../../examples/minecraft-starter.json");
+
+struct Running {
+    engine: Engine,
+    rcon: Option<RconOutput>,
+    sound: Option<SoundOutput>,
+}
+
+/// Managed state: the running engine, started on demand.
+#[derive(Default)]
+pub struct EngineState {
+    running: tokio::sync::Mutex<Option<Running>>,
+}
+
+pub fn rcon_health(h: &RconHealth) -> OutputHealth {
+    match h {
+        RconHealth::Connected => OutputHealth::Ok,
+        RconHealth::Connecting | RconHealth::Reconnecting { .. } => OutputHealth::Degraded,
+        RconHealth::AuthFailed | RconHealth::Unreachable { .. } | RconHealth::Stopped => {
+            OutputHealth::Down
+        }
+    }
+}
+
+pub fn sound_health(h: &SoundHealth) -> OutputHealth {
+    match h {
+        SoundHealth::Ready { .. } => OutputHealth::Ok,
+        SoundHealth::Starting => OutputHealth::Degraded,
+        SoundHealth::NoAudioDevice { .. } | SoundHealth::Stopped => OutputHealth::Down,
+    }
+}
+
+/// Creates the profile from the starter on first use and loads it (falling back to the last
+/// good copy when the file is broken).
+pub fn load_profile(
+    data_dir: &Path,
+) -> Result<(livetrigger_engine::engine::Profile, PathBuf), IpcError> {
+    let path = data_dir.join(PROFILE_FILE);
+    if !path.exists() {
+        std::fs::write(&path, STARTER_PROFILE).map_err(|e| {
+            IpcError::new(
+                ErrorCode::Path,
+                format!("cannot write {}: {e}", path.display()),
+            )
+        })?;
+    }
+    let file = ProfileFile::new(&path);
+    let (profile, problem) = file.load_or_last_good().map_err(|e| {
+        IpcError::new(
+            ErrorCode::InvalidInput,
+            format!("the profile {} cannot be used: {e}", path.display()),
+        )
+    })?;
+    if let Some(problem) = problem {
+        tracing::warn!(path = %path.display(), error = %problem, "profile unreadable; using the last good copy");
+    }
+    Ok((profile, path))
+}
+
+impl EngineState {
+    /// The running engine's handle, starting it first if needed.
+    pub async fn handle<R: Runtime>(&self, app: &AppHandle<R>) -> Result<EngineHandle, IpcError> {
+        let mut guard = self.running.lock().await;
+        if let Some(running) = guard.as_ref() {
+            return Ok(running.engine.handle());
+        }
+        let running = start(app)?;
+        let handle = running.engine.handle();
+        *guard = Some(running);
+        Ok(handle)
+    }
+
+    /// Stops the engine, keeping waiting items for the next start.
+    pub async fn shutdown(&self) {
+        let Some(running) = self.running.lock().await.take() else {
+            return;
+        };
+        running.engine.shutdown(Shutdown::Persist).await;
+        if let Some(rcon) = running.rcon {
+            rcon.shutdown().await;
+        }
+        if let Some(sound) = running.sound {
+            let _ = tokio::task::spawn_blocking(move || sound.shutdown()).await;
+        }
+    }
+}
+
+fn start<R: Runtime>(app: &AppHandle<R>) -> Result<Running, IpcError> {
+    let paths = app.state::<AppPaths>();
+    let (profile, profile_path) = load_profile(&paths.data_dir)?;
+    let hub = app.state::<StatusHub>();
+
+    let rcon = profile.rcon.as_ref().and_then(|r| {
+        let password = if r.password.is_empty() {
+            std::env::var("LIVETRIGGER_RCON_PASSWORD").unwrap_or_default()
+        } else {
+            r.password.clone()
+        };
+        (!password.is_empty()).then(|| RconOutput::spawn(RconConfig::new(r.addr(), password)))
+    });
+    match &rcon {
+        Some(output) => {
+            let mut health = output.handle().health();
+            let app = app.clone();
+            tauri::async_runtime::spawn(async move {
+                loop {
+                    let state = rcon_health(&health.borrow_and_update());
+                    app.state::<StatusHub>().update(&app, |s| s.rcon = state);
+                    if health.changed().await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        None => hub.update(app, |s| s.rcon = OutputHealth::NotConfigured),
+    }
+
+    let sound = SoundOutput::start(SoundConfig::default());
+    {
+        let mut health = sound.handle().health();
+        let app = app.clone();
+        tauri::async_runtime::spawn(async move {
+            loop {
+                let state = sound_health(&health.borrow_and_update());
+                app.state::<StatusHub>().update(&app, |s| s.audio = state);
+                if health.changed().await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+
+    let sound_dir = profile
+        .sound
+        .folder
+        .as_ref()
+        .map(|f| profile_path.parent().unwrap_or(Path::new(".")).join(f));
+    let exec = OutputsExecutor {
+        rcon: rcon.as_ref().map(RconOutput::handle),
+        sound: Some(sound.handle()),
+        sound_dir,
+    };
+    let (engine, report) = Engine::start(
+        &profile,
+        exec,
+        EngineConfig {
+            data_dir: Some(paths.data_dir.join("engine")),
+            ..EngineConfig::default()
+        },
+    )
+    .map_err(|e| {
+        IpcError::new(
+            ErrorCode::Internal,
+            format!("the trigger engine cannot start: {e}"),
+        )
+    })?;
+    tracing::info!(
+        resumed = report.resumed,
+        interrupted = report.interrupted.len(),
+        "trigger engine started"
+    );
+
+    // Queue depth: recomputed on every lifecycle change (cheap: a few lanes).
+    let handle = engine.handle();
+    let mut updates = handle.subscribe();
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        // Lagging behind only means some updates were skipped: the depth is read afresh.
+        while !matches!(
+            updates.recv().await,
+            Err(tokio::sync::broadcast::error::RecvError::Closed)
+        ) {
+            let depth: usize = handle
+                .lanes()
+                .iter()
+                .map(|l| l.waiting + l.running.len())
+                .sum();
+            let depth = u32::try_from(depth).unwrap_or(u32::MAX);
+            app.state::<StatusHub>()
+                .update(&app, |s| s.queue_depth = depth);
+        }
+    });
+    Ok(Running {
+        engine,
+        rcon,
+        sound: Some(sound),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_starter_profile_is_written_once_and_loads() {
+        let dir = std::env::temp_dir().join(format!("lt-app-profile-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let (profile, path) = load_profile(&dir).unwrap();
+        assert!(!profile.rules.is_empty());
+        assert_eq!(
+            profile.rcon.as_ref().map(|r| r.addr()),
+            Some("127.0.0.1:25575".into())
+        );
+        // An edited profile is kept, never overwritten by the starter.
+        std::fs::write(&path, STARTER_PROFILE.replace("127.0.0.1", "127.0.0.2")).unwrap();
+        let (profile, _) = load_profile(&dir).unwrap();
+        assert_eq!(profile.rcon.map(|r| r.host), Some("127.0.0.2".into()));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn output_health_maps_to_the_status_bar() {
+        assert_eq!(rcon_health(&RconHealth::Connected), OutputHealth::Ok);
+        assert_eq!(rcon_health(&RconHealth::AuthFailed), OutputHealth::Down);
+        assert_eq!(
+            sound_health(&SoundHealth::NoAudioDevice {
+                reason: "none".into()
+            }),
+            OutputHealth::Down
+        );
+    }
+}
