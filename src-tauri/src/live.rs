@@ -399,6 +399,12 @@ mod tests {
             nickname: "Anna \"§4\"".into(),
             ..Default::default()
         };
+        let key = StreakKey {
+            user_id: 1,
+            gift_id: 5655,
+            group_id: 9,
+            generation: 0,
+        };
         let gift = |settled: Option<Settled>| {
             Event::Gift(Box::new(GiftEvent {
                 meta: Meta {
@@ -421,6 +427,8 @@ mod tests {
                     repeat_end: 1,
                     group_id: 9,
                 },
+                in_streak: true,
+                streak: key,
                 delta: 2,
                 settled,
             }))
@@ -429,11 +437,6 @@ mod tests {
             describe(&gift(None)).is_none(),
             "a streak in progress is not logged"
         );
-        let key = StreakKey {
-            user_id: 1,
-            gift_id: 5655,
-            group_id: 9,
-        };
         let (kind, name, handle, text) = describe(&gift(Some(Settled {
             key,
             count: 5,

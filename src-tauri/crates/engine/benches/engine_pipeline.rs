@@ -39,6 +39,7 @@ fn rose(n: u64) -> Input {
             coins: 1,
             streakable: true,
             group_id: n,
+            streak_generation: 0,
             repeat_count: 1,
             delta: 1,
             settled: Some((1, Settle::Final)),

@@ -33,6 +33,7 @@ fn event(n: u64) -> (Input, u32) {
                     coins: 1,
                     streakable: true,
                     group_id: n,
+                    streak_generation: 0,
                     repeat_count: units,
                     delta: units,
                     settled: Some((units, Settle::Final)),

@@ -35,6 +35,7 @@ fn rose_final(msg_id: u64, user: u64, count: u32) -> Input {
             coins: 1,
             streakable: true,
             group_id: msg_id,
+            streak_generation: 0,
             repeat_count: count,
             delta: count,
             settled: Some((count, Settle::Final)),

@@ -57,6 +57,8 @@ fn gift_event(
     let key = StreakKey::of(&gift);
     Event::Gift(Box::new(GiftEvent {
         meta: meta(msg_id),
+        in_streak: true,
+        streak: key,
         gift,
         delta: repeat,
         settled: settled.map(|(count, reason)| Settled { key, count, reason }),

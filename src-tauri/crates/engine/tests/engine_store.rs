@@ -75,6 +75,7 @@ fn gift(msg_id: u64, user: Viewer, name: &str, coins: u32, count: u32) -> Input 
             coins,
             streakable: true,
             group_id: msg_id,
+            streak_generation: 0,
             repeat_count: count,
             delta: count,
             settled: Some((count, Settle::Final)),

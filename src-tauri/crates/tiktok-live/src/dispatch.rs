@@ -123,9 +123,11 @@ impl Dispatcher {
         };
         let event = match msg.payload {
             Payload::Gift(gift) => {
-                let obs = self.streaks.observe(&gift, now);
+                let obs = self.streaks.observe_message(&gift, now, meta.is_history);
                 Event::Gift(Box::new(GiftEvent {
                     meta,
+                    in_streak: crate::streak::counts_as_streak(&gift),
+                    streak: obs.key,
                     gift,
                     delta: obs.delta,
                     settled: obs.settled,
@@ -161,6 +163,8 @@ impl Dispatcher {
                 total: m.total,
                 total_user: m.total_user,
             }),
+            // A pause or end replayed from before we connected says nothing about now.
+            Payload::Control(_) if msg.is_history => return None,
             Payload::Control(c) => match c.action {
                 message::CONTROL_PAUSED => Event::StreamPaused,
                 message::CONTROL_UNPAUSED => Event::StreamUnpaused,
@@ -187,20 +191,20 @@ impl Dispatcher {
         Self::settled_events(self.streaks.flush(now))
     }
 
-    fn settled_events(
-        done: Vec<(crate::message::GiftMessage, crate::streak::Settled)>,
-    ) -> Vec<Event> {
+    fn settled_events(done: Vec<crate::streak::Expired>) -> Vec<Event> {
         done.into_iter()
-            .map(|(gift, settled)| {
+            .map(|e| {
                 Event::Gift(Box::new(GiftEvent {
                     meta: Meta {
                         msg_id: 0,
-                        is_history: false,
+                        is_history: e.history,
                         create_time: 0,
                     },
-                    gift,
+                    in_streak: true,
+                    streak: e.settled.key,
+                    gift: e.gift,
                     delta: 0,
-                    settled: Some(settled),
+                    settled: Some(e.settled),
                 }))
             })
             .collect()

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::message::{GiftMessage, User};
-use crate::streak::{SettleReason, Settled};
+use crate::streak::{SettleReason, Settled, StreakKey};
 
 /// What identifies a message: its dedupe key and whether it is replayed history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -19,6 +19,11 @@ pub struct Meta {
 pub struct GiftEvent {
     pub meta: Meta,
     pub gift: GiftMessage,
+    /// Whether the gift is counted as a streak (act on `settled`/`delta`), rather than as a
+    /// single message (a non-streakable gift, settled at once).
+    pub in_streak: bool,
+    /// The streak this message was counted in.
+    pub streak: StreakKey,
     /// New units since the previous message of this streak: act on this to react live.
     pub delta: u32,
     /// Set on the one event that settles a streak: act on this to count exactly once.

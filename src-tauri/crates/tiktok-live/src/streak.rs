@@ -4,11 +4,14 @@
 //! - A streakable gift (`type == 1`) arrives as intermediate messages with a rising running
 //!   total, then a final one (`repeat_end == 1`). Each observation yields the *delta* (new units
 //!   since the last message of that streak) and, at the end, the settled total.
-//! - A non-streakable gift is settled at once.
+//! - A non-streakable gift is settled at once. A gift whose details are missing is counted as a
+//!   streak (by `repeat_end`), never settled per message with its running total.
 //! - A streak whose final never arrives is settled by [`StreakTracker::expire`] after a quiet
 //!   period, with its last count.
-//! - A message for a streak that was already settled (a late final after the timeout, or a
-//!   replay) adds only what was not counted yet, so totals never exceed the real count.
+//! - A message for a streak that was already settled either adds only what was not counted yet
+//!   (a late final after the timeout), changes nothing (a repeated final), or starts a new
+//!   streak under the same group id (its count starts again): each streak has a
+//!   [`StreakKey::generation`] so that the engine never mixes two of them up.
 //!
 //! The tracker is pure: time is passed in, so tests control it.
 
@@ -24,23 +27,56 @@ pub const DEFAULT_STREAK_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a settled streak is remembered to absorb late or replayed messages.
 const SETTLED_MEMORY: Duration = Duration::from_secs(120);
 
-/// Identifies one streak. The group id alone is what TikTok sends; the sender and gift are
-/// added so that two viewers can never share a streak even if a server reuses group ids.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-pub struct StreakKey {
-    pub user_id: u64,
-    pub gift_id: u64,
-    pub group_id: u64,
+/// Where TikTok's streak id lives: sender, gift and group id. The sender and gift are included
+/// so that two viewers can never share a streak even if a server reuses group ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Slot {
+    user_id: u64,
+    gift_id: u64,
+    group_id: u64,
 }
 
-impl StreakKey {
-    pub fn of(msg: &GiftMessage) -> Self {
+impl Slot {
+    fn of(msg: &GiftMessage) -> Self {
         Self {
             user_id: msg.user.as_ref().map(|u| u.id).unwrap_or(0),
             gift_id: msg.gift_id,
             group_id: msg.group_id,
         }
     }
+
+    fn key(self, generation: u32) -> StreakKey {
+        StreakKey {
+            user_id: self.user_id,
+            gift_id: self.gift_id,
+            group_id: self.group_id,
+            generation,
+        }
+    }
+}
+
+/// Identifies one streak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct StreakKey {
+    pub user_id: u64,
+    pub gift_id: u64,
+    pub group_id: u64,
+    /// Counts the streaks seen under the same sender, gift and group id (0 for the first):
+    /// a server that reuses a group id (or sends none) still gets separate streaks.
+    pub generation: u32,
+}
+
+impl StreakKey {
+    /// The key of the first streak a message could belong to (generation 0).
+    pub fn of(msg: &GiftMessage) -> Self {
+        Slot::of(msg).key(0)
+    }
+}
+
+/// Whether a gift message is counted as part of a streak. Missing details count as a streak:
+/// settling each intermediate message with its running total would multiply the units.
+pub fn counts_as_streak(msg: &GiftMessage) -> bool {
+    msg.gift.is_none() || msg.streakable()
 }
 
 /// Why a streak was settled.
@@ -67,32 +103,49 @@ pub struct Settled {
 /// What one gift message means for counting.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Observation {
+    /// The streak the message was counted in.
+    pub key: StreakKey,
     /// New units since the previous message of this streak (0 for a repeat).
     pub delta: u32,
     /// Set when this message settles the streak.
     pub settled: Option<Settled>,
 }
 
+/// A streak settled without a message of its own (timeout, flush).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expired {
+    /// The streak's last message, its `repeat_count` set to the settled count.
+    pub gift: GiftMessage,
+    pub settled: Settled,
+    /// Every message of the streak was replayed history: nothing to act on.
+    pub history: bool,
+}
+
 #[derive(Debug, Clone)]
 struct Open {
+    generation: u32,
     count: u32,
     last_seen: Instant,
+    /// All messages so far were history.
+    history: bool,
     /// Kept so a timed-out streak can be reported with what it was.
     template: GiftMessage,
 }
 
 #[derive(Debug, Clone, Copy)]
 struct Closed {
+    generation: u32,
     count: u32,
     at: Instant,
+    reason: SettleReason,
 }
 
 /// Tracks open streaks. One per connection (or per engine when fed from several).
 #[derive(Debug)]
 pub struct StreakTracker {
     timeout: Duration,
-    open: HashMap<StreakKey, Open>,
-    closed: HashMap<StreakKey, Closed>,
+    open: HashMap<Slot, Open>,
+    closed: HashMap<Slot, Closed>,
 }
 
 impl Default for StreakTracker {
@@ -119,13 +172,25 @@ impl StreakTracker {
         self.open.len()
     }
 
-    /// Counts one gift message. Call it once per distinct message (dedupe by msg_id first).
+    /// Counts one live gift message. Call it once per distinct message (dedupe by msg_id).
     pub fn observe(&mut self, msg: &GiftMessage, now: Instant) -> Observation {
-        let key = StreakKey::of(msg);
-        if !msg.streakable() {
+        self.observe_message(msg, now, false)
+    }
+
+    /// Counts one gift message; `history` marks a message replayed from before the connection.
+    pub fn observe_message(
+        &mut self,
+        msg: &GiftMessage,
+        now: Instant,
+        history: bool,
+    ) -> Observation {
+        let slot = Slot::of(msg);
+        if !counts_as_streak(msg) {
             // Sent once; a repeat_count above 1 still means that many units.
             let count = msg.repeat_count.max(1);
+            let key = slot.key(0);
             return Observation {
+                key,
                 delta: count,
                 settled: Some(Settled {
                     key,
@@ -135,39 +200,69 @@ impl StreakTracker {
             };
         }
         let count = msg.repeat_count;
-        if let Some(closed) = self.closed.get_mut(&key) {
-            // Already settled: only count what was not counted yet.
-            let extra = count.saturating_sub(closed.count);
-            if extra == 0 {
-                return Observation {
-                    delta: 0,
-                    settled: None,
+        let mut generation = 0;
+        if !self.open.contains_key(&slot) {
+            if let Some(closed) = self.closed.get_mut(&slot) {
+                let key = slot.key(closed.generation);
+                let same_streak = match closed.reason {
+                    // After its final a streak only repeats itself: an equal final is a
+                    // repeat; anything else (a fresh intermediate, a lower count) is new.
+                    SettleReason::Final => msg.is_final() && count >= closed.count,
+                    // After a timeout a higher count is the same streak going on; a lower
+                    // one can only be a new streak (a streak's count never goes down).
+                    SettleReason::Timeout | SettleReason::Late => count >= closed.count,
                 };
+                if same_streak {
+                    let extra = count.saturating_sub(closed.count);
+                    if extra == 0 {
+                        return Observation {
+                            key,
+                            delta: 0,
+                            settled: None,
+                        };
+                    }
+                    closed.count = count;
+                    closed.at = now;
+                    closed.reason = SettleReason::Late;
+                    return Observation {
+                        key,
+                        delta: extra,
+                        settled: Some(Settled {
+                            key,
+                            count: extra,
+                            reason: SettleReason::Late,
+                        }),
+                    };
+                }
+                generation = closed.generation.saturating_add(1);
+                tracing::debug!(
+                    ?slot,
+                    generation,
+                    "a new streak under a settled streak's group id"
+                );
+                self.closed.remove(&slot);
             }
-            closed.count = count;
-            closed.at = now;
-            return Observation {
-                delta: extra,
-                settled: Some(Settled {
-                    key,
-                    count: extra,
-                    reason: SettleReason::Late,
-                }),
-            };
         }
-        let previous = self.open.get(&key).map(|o| o.count).unwrap_or(0);
+        let (previous, generation) = match self.open.get(&slot) {
+            Some(o) => (o.count, o.generation),
+            None => (0, generation),
+        };
+        let key = slot.key(generation);
         let delta = count.saturating_sub(previous);
         let best = previous.max(count);
         if msg.is_final() {
-            self.open.remove(&key);
+            self.open.remove(&slot);
             self.closed.insert(
-                key,
+                slot,
                 Closed {
+                    generation,
                     count: best,
                     at: now,
+                    reason: SettleReason::Final,
                 },
             );
             return Observation {
+                key,
                 delta,
                 settled: Some(Settled {
                     key,
@@ -176,60 +271,66 @@ impl StreakTracker {
                 }),
             };
         }
-        match self.open.get_mut(&key) {
+        match self.open.get_mut(&slot) {
             Some(open) => {
                 open.count = best;
                 open.last_seen = now;
+                open.history &= history;
             }
             // Only the first message of a streak is kept whole (to report a lost final).
             None => {
                 self.open.insert(
-                    key,
+                    slot,
                     Open {
+                        generation,
                         count: best,
                         last_seen: now,
+                        history,
                         template: msg.clone(),
                     },
                 );
             }
         }
         Observation {
+            key,
             delta,
             settled: None,
         }
     }
 
-    /// Settles streaks quiet for longer than the timeout, returning each with the message it
-    /// was last seen with (its repeat_count set to the settled count).
-    pub fn expire(&mut self, now: Instant) -> Vec<(GiftMessage, Settled)> {
+    /// Settles streaks quiet for longer than the timeout.
+    pub fn expire(&mut self, now: Instant) -> Vec<Expired> {
         let timeout = self.timeout;
-        let due: Vec<StreakKey> = self
+        let due: Vec<Slot> = self
             .open
             .iter()
             .filter(|(_, o)| now.saturating_duration_since(o.last_seen) >= timeout)
             .map(|(k, _)| *k)
             .collect();
         let mut out = Vec::with_capacity(due.len());
-        for key in due {
-            if let Some(open) = self.open.remove(&key) {
+        for slot in due {
+            if let Some(open) = self.open.remove(&slot) {
                 self.closed.insert(
-                    key,
+                    slot,
                     Closed {
+                        generation: open.generation,
                         count: open.count,
                         at: now,
+                        reason: SettleReason::Timeout,
                     },
                 );
-                let mut msg = open.template;
-                msg.repeat_count = open.count;
-                msg.repeat_end = 1;
-                out.push((
-                    msg,
-                    Settled {
-                        key,
+                let mut gift = open.template;
+                gift.repeat_count = open.count;
+                gift.repeat_end = 1;
+                out.push(Expired {
+                    gift,
+                    settled: Settled {
+                        key: slot.key(open.generation),
                         count: open.count,
                         reason: SettleReason::Timeout,
                     },
-                ));
+                    history: open.history,
+                });
             }
         }
         self.closed
@@ -243,7 +344,7 @@ impl StreakTracker {
     }
 
     /// Settles every open streak now (stream end, shutdown): nothing paid for is dropped.
-    pub fn flush(&mut self, now: Instant) -> Vec<(GiftMessage, Settled)> {
+    pub fn flush(&mut self, now: Instant) -> Vec<Expired> {
         for open in self.open.values_mut() {
             open.last_seen = now - self.timeout;
         }
@@ -353,9 +454,10 @@ mod tests {
         assert_eq!(t.next_deadline(), Some(start + Duration::from_secs(6)));
         let done = t.expire(start + Duration::from_secs(6));
         assert_eq!(done.len(), 1);
-        assert_eq!(done[0].1.count, 4);
-        assert_eq!(done[0].1.reason, SettleReason::Timeout);
-        assert_eq!(done[0].0.repeat_count, 4);
+        assert_eq!(done[0].settled.count, 4);
+        assert_eq!(done[0].settled.reason, SettleReason::Timeout);
+        assert_eq!(done[0].gift.repeat_count, 4);
+        assert!(!done[0].history);
         // The final shows up late with 6: only 2 more units.
         let late = t.observe(&gift(1, 10, 6, 1, 1), start + Duration::from_secs(7));
         let s = late.settled.unwrap();
@@ -383,9 +485,59 @@ mod tests {
         let now = Instant::now();
         t.observe(&gift(1, 10, 3, 0, 1), now);
         t.observe(&gift(2, 11, 9, 0, 1), now);
-        let mut counts: Vec<u32> = t.flush(now).iter().map(|(_, s)| s.count).collect();
+        let mut counts: Vec<u32> = t.flush(now).iter().map(|e| e.settled.count).collect();
         counts.sort();
         assert_eq!(counts, [3, 9]);
         assert_eq!(t.open_streaks(), 0);
+    }
+
+    #[test]
+    fn a_new_streak_under_a_reused_group_id_counts_in_full() {
+        let mut t = StreakTracker::default();
+        let now = Instant::now();
+        let first: Vec<_> = [(1, 0), (3, 0), (3, 1)]
+            .iter()
+            .map(|&(c, e)| t.observe(&gift(1, 0, c, e, 1), now))
+            .collect();
+        let second: Vec<_> = [(1, 0), (2, 0), (2, 1)]
+            .iter()
+            .map(|&(c, e)| t.observe(&gift(1, 0, c, e, 1), now))
+            .collect();
+        assert_eq!(settled_total(&first), 3);
+        assert_eq!(settled_total(&second), 2);
+        assert_eq!(first[2].key.generation, 0);
+        assert_eq!(second[2].key.generation, 1, "a separate streak identity");
+        // A repeated final of the second streak adds nothing.
+        let again = t.observe(&gift(1, 0, 2, 1, 1), now);
+        assert_eq!((again.delta, again.settled), (0, None));
+    }
+
+    #[test]
+    fn a_gift_without_details_is_counted_as_a_streak() {
+        let mut t = StreakTracker::default();
+        let now = Instant::now();
+        let bare = |count, end| GiftMessage {
+            gift: None,
+            ..gift(1, 10, count, end, 1)
+        };
+        let obs: Vec<_> = [(1, 0), (2, 0), (3, 0), (3, 1)]
+            .iter()
+            .map(|&(c, e)| t.observe(&bare(c, e), now))
+            .collect();
+        assert_eq!(settled_total(&obs), 3, "not 1+2+3+3");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_history_only_streak_settles_as_history() {
+        let mut t = StreakTracker::new(Duration::from_secs(5));
+        let start = Instant::now();
+        t.observe_message(&gift(1, 10, 4, 0, 1), start, true);
+        let done = t.expire(start + Duration::from_secs(6));
+        assert!(done[0].history, "never acted on as a live gift");
+        // One live message makes the streak live.
+        t.observe_message(&gift(2, 11, 1, 0, 1), start, true);
+        t.observe_message(&gift(2, 11, 2, 0, 1), start, false);
+        let done = t.expire(start + Duration::from_secs(20));
+        assert!(!done[0].history);
     }
 }

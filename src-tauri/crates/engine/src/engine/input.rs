@@ -110,8 +110,12 @@ pub struct GiftIn {
     pub name: String,
     /// Coins per unit.
     pub coins: u32,
+    /// Counted as a streak by the client (act on `settled`/`delta`), not as a single message.
     pub streakable: bool,
     pub group_id: u64,
+    /// Which streak under this sender, gift and group id (the client's count).
+    #[serde(default)]
+    pub streak_generation: u32,
     /// Running total of the streak carried by this message.
     pub repeat_count: u32,
     /// New units since the previous message of the streak (the client's count).
@@ -173,6 +177,7 @@ impl Input {
                 user_id: self.user.as_ref().map(|u| u.id).unwrap_or(0),
                 gift_id: g.gift_id,
                 group_id: g.group_id,
+                generation: g.streak_generation,
             }),
             _ => None,
         }
@@ -188,8 +193,9 @@ impl Input {
                     gift_id: g.gift.gift_id,
                     name: g.gift.gift_name().to_owned(),
                     coins: g.gift.diamond_count(),
-                    streakable: g.gift.streakable(),
+                    streakable: g.in_streak,
                     group_id: g.gift.group_id,
+                    streak_generation: g.streak.generation,
                     repeat_count: g.gift.repeat_count,
                     delta: g.delta,
                     settled: g.settled.as_ref().map(|s| (s.count, s.reason.into())),

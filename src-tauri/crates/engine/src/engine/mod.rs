@@ -478,18 +478,40 @@ impl EngineHandle {
     }
 }
 
-/// Feeds a client stream into the engine until it ends or `cancel` fires; errors from the
-/// stream are logged and skipped. Returns the number of events handed over.
+/// How long [`pump`] keeps reading after `cancel` fires: the client settles its open streaks
+/// and hands over what it had buffered in this time, then ends its stream.
+pub const PUMP_DRAIN_GRACE: Duration = Duration::from_secs(5);
+
+/// Feeds a client stream into the engine until it ends; errors from the stream are logged and
+/// skipped. Returns the number of events handed over.
+///
+/// `cancel` should be the token the client was started with: once it fires the client stops
+/// by itself, settling open streaks and ending the stream, and everything it sends until then
+/// is still handed over (paid gifts already received must not be lost at stop). Only a stream
+/// that does not end within [`PUMP_DRAIN_GRACE`] after `cancel` is abandoned.
 pub async fn pump<S>(mut stream: S, engine: &EngineHandle, cancel: &CancellationToken) -> u64
 where
     S: Stream<Item = Result<tiktok_live::event::Event, tiktok_live::error::Error>> + Unpin,
 {
     let mut n = 0;
+    let mut deadline: Option<tokio::time::Instant> = None;
     loop {
-        let item = tokio::select! {
-            biased;
-            _ = cancel.cancelled() => break,
-            item = stream.next() => item,
+        let item = match deadline {
+            Some(at) => match tokio::time::timeout_at(at, stream.next()).await {
+                Ok(item) => item,
+                Err(_) => {
+                    tracing::warn!("the stream did not end after stop; leaving it");
+                    break;
+                }
+            },
+            None => tokio::select! {
+                biased;
+                _ = cancel.cancelled() => {
+                    deadline = Some(tokio::time::Instant::now() + PUMP_DRAIN_GRACE);
+                    continue;
+                }
+                item = stream.next() => item,
+            },
         };
         match item {
             None => break,

@@ -466,7 +466,10 @@ impl Run {
         if cfg.emit_history {
             let now = Instant::now();
             for mut msg in signed.result.messages {
-                msg.is_history = true;
+                // Only the first connection's batch is history. After a reconnect, what the
+                // dedupe has not seen happened during the gap: paid gifts among it are acted
+                // on (duplicates of what we already had are dropped by msg_id).
+                msg.is_history = !reconnect;
                 if let Some(item) = self.dispatcher.dispatch(msg, now) {
                     if !self.emit(item).await {
                         return Ok(Outcome::ReceiverGone);

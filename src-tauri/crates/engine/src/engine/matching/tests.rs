@@ -56,6 +56,7 @@ fn gift(
             coins,
             streakable,
             group_id: group,
+            streak_generation: 0,
             repeat_count: repeat,
             delta: 0,
             settled,

@@ -112,11 +112,15 @@ pub(crate) fn scan(
                 } else {
                     key.clone()
                 };
+                // JSON inside the string: an object, an array, or a JSON *string* (the
+                // pre-1.21.5 `CustomName:'"text"'` form). Each needs the JSON layer of
+                // escaping under the string's own, or a viewer's `\` and `"` survive into
+                // the JSON (a `\u00a7` code, a break-out).
                 let starts_structured = matches!(
                     inner
                         .iter()
                         .find(|t| !matches!(t, Tok::Ch(c) if c.is_whitespace())),
-                    Some(Tok::Ch('{' | '['))
+                    Some(Tok::Ch('{' | '[' | '"'))
                 );
                 if starts_structured {
                     scan(&inner, &inner_layers, true, here_key.as_deref(), out)?;
