@@ -160,8 +160,13 @@ async fn after_a_crash_queued_items_resume_and_the_running_one_is_interrupted() 
     let (_, status_after) = store.item(new_id).await.expect("new item");
     assert!(status == "running" || status == "done" || status == "queued");
     assert_eq!(status_after, "done");
-    // A done item cannot be re-run by accident.
+    // A done item cannot be re-run by accident, nor can the interrupted one a second time.
     assert!(h.rerun(new_id).await.is_err());
+    let again = h.rerun(running.id).await;
+    assert!(
+        matches!(&again, Err(e) if e.to_string().contains("already re-run")),
+        "{again:?}"
+    );
     engine.shutdown(Shutdown::Drain).await;
 }
 

@@ -459,7 +459,18 @@ async fn run_item<E: Executor>(
         };
         let result = tokio::select! {
             biased;
-            _ = skip.cancelled() => return ItemStatus::Skipped,
+            _ = skip.cancelled() => {
+                // A command in flight may already be on the server, and earlier steps ran:
+                // that is not a clean skip, and must not invite a blind re-run.
+                let in_flight = matches!(step, PlannedStep::Command { .. });
+                if in_flight || sent_any {
+                    return ItemStatus::Failed {
+                        reason: "skipped while running; it may have run".into(),
+                        may_have_run: true,
+                    };
+                }
+                return ItemStatus::Skipped;
+            }
             r = step_run => r,
         };
         match result {

@@ -444,6 +444,24 @@ impl EngineHandle {
         if matches!(status.as_str(), "queued" | "running" | "done") {
             return Err(EngineError::NotRerunnable { id, status });
         }
+        // A merged item's units already ran in the item it was merged into, and an item that
+        // was re-run once must not be re-run again by a second click.
+        let (reason, already) = store.rerun_facts(id).await?;
+        if already {
+            return Err(EngineError::NotRerunnable {
+                id,
+                status: format!("{status}, already re-run"),
+            });
+        }
+        if reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with("merged into"))
+        {
+            return Err(EngineError::NotRerunnable {
+                id,
+                status: format!("{status} ({})", reason.unwrap_or_default()),
+            });
+        }
         item.rerun_of = Some(id);
         item.id = self.next_id.fetch_add(1, Ordering::Relaxed);
         item.queued_ms = wall_ms();

@@ -323,6 +323,27 @@ impl StoreHandle {
         .await
     }
 
+    /// Why an item ended as it did (`reason` column), and whether it was already re-run.
+    pub async fn rerun_facts(&self, id: u64) -> Result<(Option<String>, bool), StoreError> {
+        self.query(move |c| {
+            let reason: Option<String> = c
+                .query_row(
+                    "SELECT reason FROM items WHERE id = ?1",
+                    params![to_i64(id)],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .flatten();
+            let reruns: i64 = c.query_row(
+                "SELECT COUNT(*) FROM items WHERE rerun_of = ?1",
+                params![to_i64(id)],
+                |r| r.get(0),
+            )?;
+            Ok((reason, reruns > 0))
+        })
+        .await
+    }
+
     /// Items per status, for tests and the queue view's history.
     pub async fn item_statuses(&self) -> Result<HashMap<u64, String>, StoreError> {
         self.query(|c| {
