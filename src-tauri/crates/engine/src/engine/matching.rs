@@ -13,10 +13,11 @@
 //! - intermediate streak messages only feed `live` rules;
 //! - history replayed at connect is never acted on.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use serde::Serialize;
+use tiktok_live::dispatch::Dedupe;
 use tiktok_live::streak::StreakKey;
 use tokio::time::Instant;
 
@@ -24,8 +25,6 @@ use super::input::{EventKind, Input, Payload, Settle, Viewer};
 use super::rules::{Action, Filters, Rule, StreakMode, Trigger};
 use crate::outputs::template::TemplateEvent;
 
-/// Recent msg_ids remembered. The client dedupes too; this is the engine's own guard.
-const DEDUPE_CAPACITY: usize = 100_000;
 /// Streak ledgers are dropped after this long without news; the client forgets settled
 /// streaks after 2 minutes, so late messages older than this cannot reach us.
 const LEDGER_MEMORY: Duration = Duration::from_secs(600);
@@ -163,30 +162,6 @@ pub struct Evaluation {
     pub skipped: Vec<(String, Skip)>,
 }
 
-#[derive(Debug, Default)]
-struct Dedupe {
-    seen: HashSet<u64>,
-    order: VecDeque<u64>,
-}
-
-impl Dedupe {
-    fn first_time(&mut self, id: u64) -> bool {
-        if id == 0 {
-            return true;
-        }
-        if !self.seen.insert(id) {
-            return false;
-        }
-        self.order.push_back(id);
-        if self.order.len() > DEDUPE_CAPACITY {
-            if let Some(old) = self.order.pop_front() {
-                self.seen.remove(&old);
-            }
-        }
-        true
-    }
-}
-
 #[derive(Debug, Clone, Copy)]
 struct Ledger {
     /// Units acted on by settling messages.
@@ -200,6 +175,8 @@ struct Ledger {
 /// when a different room starts.
 #[derive(Debug, Default)]
 pub struct MatchState {
+    /// The engine dedupes on its own too (events can come from other sources than the
+    /// client): the same bounded set the client uses.
     dedupe: Dedupe,
     room_id: Option<u64>,
     ledgers: HashMap<StreakKey, Ledger>,
