@@ -284,6 +284,7 @@ pub fn connect<R: Runtime>(
         };
         let mut stream = client.connect(target, cancel);
         let mut states = stream.state();
+        let mut states_open = true;
         let sessions = app.state::<LiveSessions>();
         let hub = app.state::<StatusHub>();
         loop {
@@ -305,8 +306,11 @@ pub fn connect<R: Runtime>(
                     }
                     None => break,
                 },
-                changed = states.changed() => {
-                    if changed.is_err() { continue; }
+                changed = states.changed(), if states_open => {
+                    if changed.is_err() {
+                        states_open = false;
+                        continue;
+                    }
                     let (state, detail) = map_state(&states.borrow_and_update());
                     hub.update(&app, |s| { s.connection = state; s.connection_detail = detail; });
                 }

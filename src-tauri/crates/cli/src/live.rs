@@ -121,6 +121,8 @@ async fn watch(cfg: ClientConfig, target: Target) -> anyhow::Result<ExitCode> {
     });
     let mut stream = client.connect(target, cancel);
     let mut states = stream.state();
+    let mut last_state: Option<ConnectionState> = None;
+    let mut states_open = true;
     let stdout = std::io::stdout();
     loop {
         tokio::select! {
@@ -134,16 +136,30 @@ async fn watch(cfg: ClientConfig, target: Target) -> anyhow::Result<ExitCode> {
                 writeln!(out, "{line}")?;
                 out.flush()?;
             }
-            changed = states.changed() => {
-                if changed.is_err() { continue; }
+            changed = states.changed(), if states_open => {
+                if changed.is_err() {
+                    states_open = false;
+                    continue;
+                }
                 let state = states.borrow_and_update().clone();
                 let mut out = stdout.lock();
                 writeln!(out, "{}", serde_json::json!({"type": "state", "state": state}))?;
                 out.flush()?;
+                last_state = Some(state);
             }
         }
     }
     let state = stream.state().borrow().clone();
+    // The stream can end before the last state change was read: always say how it ended.
+    if last_state.as_ref() != Some(&state) {
+        let mut out = stdout.lock();
+        writeln!(
+            out,
+            "{}",
+            serde_json::json!({"type": "state", "state": state})
+        )?;
+        out.flush()?;
+    }
     Ok(match state {
         ConnectionState::Failed { .. } => ExitCode::FAILURE,
         _ => ExitCode::SUCCESS,
