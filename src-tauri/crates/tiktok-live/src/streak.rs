@@ -125,6 +125,9 @@ pub struct Expired {
 struct Open {
     generation: u32,
     count: u32,
+    /// Units already settled for this streak (it timed out, then went on): only the rest is
+    /// settled again, once, when it ends.
+    settled_before: u32,
     last_seen: Instant,
     /// All messages so far were history.
     history: bool,
@@ -221,17 +224,39 @@ impl StreakTracker {
                             settled: None,
                         };
                     }
-                    closed.count = count;
-                    closed.at = now;
-                    closed.reason = SettleReason::Late;
+                    if msg.is_final() {
+                        closed.count = count;
+                        closed.at = now;
+                        closed.reason = SettleReason::Late;
+                        return Observation {
+                            key,
+                            delta: extra,
+                            settled: Some(Settled {
+                                key,
+                                count: extra,
+                                reason: SettleReason::Late,
+                            }),
+                        };
+                    }
+                    // It went on after its timeout: open it again, so what follows settles
+                    // once (not once per message) when it ends.
+                    let closed = *closed;
+                    self.closed.remove(&slot);
+                    self.open.insert(
+                        slot,
+                        Open {
+                            generation: closed.generation,
+                            count,
+                            settled_before: closed.count,
+                            last_seen: now,
+                            history,
+                            template: msg.clone(),
+                        },
+                    );
                     return Observation {
                         key,
                         delta: extra,
-                        settled: Some(Settled {
-                            key,
-                            count: extra,
-                            reason: SettleReason::Late,
-                        }),
+                        settled: None,
                     };
                 }
                 generation = closed.generation.saturating_add(1);
@@ -243,31 +268,37 @@ impl StreakTracker {
                 self.closed.remove(&slot);
             }
         }
-        let (previous, generation) = match self.open.get(&slot) {
-            Some(o) => (o.count, o.generation),
-            None => (0, generation),
+        let (previous, generation, settled_before) = match self.open.get(&slot) {
+            Some(o) => (o.count, o.generation, o.settled_before),
+            None => (0, generation, 0),
         };
         let key = slot.key(generation);
         let delta = count.saturating_sub(previous);
         let best = previous.max(count);
         if msg.is_final() {
             self.open.remove(&slot);
+            let reason = if settled_before > 0 {
+                SettleReason::Late
+            } else {
+                SettleReason::Final
+            };
             self.closed.insert(
                 slot,
                 Closed {
                     generation,
                     count: best,
                     at: now,
-                    reason: SettleReason::Final,
+                    reason,
                 },
             );
+            let units = best.saturating_sub(settled_before);
             return Observation {
                 key,
                 delta,
-                settled: Some(Settled {
+                settled: (units > 0).then_some(Settled {
                     key,
-                    count: best,
-                    reason: SettleReason::Final,
+                    count: units,
+                    reason,
                 }),
             };
         }
@@ -284,6 +315,7 @@ impl StreakTracker {
                     Open {
                         generation,
                         count: best,
+                        settled_before: 0,
                         last_seen: now,
                         history,
                         template: msg.clone(),
@@ -310,15 +342,26 @@ impl StreakTracker {
         let mut out = Vec::with_capacity(due.len());
         for slot in due {
             if let Some(open) = self.open.remove(&slot) {
+                let (units, reason) = if open.settled_before > 0 {
+                    (
+                        open.count.saturating_sub(open.settled_before),
+                        SettleReason::Late,
+                    )
+                } else {
+                    (open.count, SettleReason::Timeout)
+                };
                 self.closed.insert(
                     slot,
                     Closed {
                         generation: open.generation,
                         count: open.count,
                         at: now,
-                        reason: SettleReason::Timeout,
+                        reason,
                     },
                 );
+                if units == 0 {
+                    continue;
+                }
                 let mut gift = open.template;
                 gift.repeat_count = open.count;
                 gift.repeat_end = 1;
@@ -326,8 +369,8 @@ impl StreakTracker {
                     gift,
                     settled: Settled {
                         key: slot.key(open.generation),
-                        count: open.count,
-                        reason: SettleReason::Timeout,
+                        count: units,
+                        reason,
                     },
                     history: open.history,
                 });
@@ -539,5 +582,41 @@ mod tests {
         t.observe_message(&gift(2, 11, 2, 0, 1), start, false);
         let done = t.expire(start + Duration::from_secs(20));
         assert!(!done[0].history);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_streak_that_goes_on_after_its_timeout_settles_the_rest_once() {
+        let mut t = StreakTracker::new(Duration::from_secs(5));
+        let start = Instant::now();
+        t.observe(&gift(1, 10, 3, 0, 1), start);
+        let done = t.expire(start + Duration::from_secs(5));
+        assert_eq!(done[0].settled.count, 3);
+        // It goes on: 5, 8, 9 (intermediate), then its final 9.
+        let later = start + Duration::from_secs(6);
+        let obs: Vec<_> = [(5, 0), (8, 0), (9, 0), (9, 1)]
+            .iter()
+            .map(|&(c, e)| t.observe(&gift(1, 10, c, e, 1), later))
+            .collect();
+        assert_eq!(obs.iter().map(|o| o.delta).sum::<u32>(), 6);
+        let settles: Vec<_> = obs.iter().filter_map(|o| o.settled.clone()).collect();
+        assert_eq!(
+            settles.len(),
+            1,
+            "one settlement for the rest, not one per message"
+        );
+        assert_eq!(
+            (settles[0].count, settles[0].reason),
+            (6, SettleReason::Late)
+        );
+        // Or it goes on and times out again: the rest settles once by the timeout.
+        t.observe(&gift(2, 20, 2, 0, 1), start);
+        t.expire(start + Duration::from_secs(5));
+        t.observe(&gift(2, 20, 4, 0, 1), later);
+        let again = t.expire(later + Duration::from_secs(5));
+        assert_eq!(again.len(), 1);
+        assert_eq!(
+            (again[0].settled.count, again[0].settled.reason),
+            (2, SettleReason::Late)
+        );
     }
 }
