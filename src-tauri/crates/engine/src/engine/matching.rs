@@ -147,9 +147,19 @@ pub enum Skip {
     NotFollower,
     TooFewFollowers,
     NotModeratorOrSubscriber,
-    UserCooldown { remaining_ms: u64 },
-    GlobalCooldown { remaining_ms: u64 },
+    UserCooldown {
+        remaining_ms: u64,
+    },
+    GlobalCooldown {
+        remaining_ms: u64,
+    },
     AlreadyFiredThisStream,
+    /// Units of a streak above the rule's `maxPerStreak` (once-per-unit mode): not run, but
+    /// recorded so the streamer can see why a huge streak ran fewer times.
+    OverStreakCap {
+        cap: u32,
+        units: u32,
+    },
 }
 
 /// The outcome of one event.
@@ -400,6 +410,18 @@ fn gift_runs(mode: StreakMode, cap: u32, u: GiftUnits) -> Option<(u32, u64)> {
     }
 }
 
+/// The units a once-per-unit rule leaves out because of its cap, if any.
+fn units_over_cap(mode: StreakMode, cap: u32, u: GiftUnits) -> Option<Skip> {
+    let cap = cap.max(1);
+    if mode != StreakMode::PerUnit {
+        return None;
+    }
+    let new_units = u.settled_after.saturating_sub(u.settled_before);
+    let runs = u.settled_after.min(cap) - u.settled_before.min(cap);
+    let over = new_units - runs;
+    (over > 0).then_some(Skip::OverStreakCap { cap, units: over })
+}
+
 /// Decides what `input` triggers. See the module docs for the counting rules.
 pub fn evaluate(
     input: &Input,
@@ -458,6 +480,9 @@ pub fn evaluate(
                 if !(by_name || by_id) {
                     continue;
                 }
+                if let Some(over) = units_over_cap(cr.mode, rule.max_per_streak, units) {
+                    out.skipped.push((rule.id.clone(), over));
+                }
                 let Some((runs, count)) = gift_runs(cr.mode, rule.max_per_streak, units) else {
                     continue;
                 };
@@ -469,6 +494,9 @@ pub fn evaluate(
             (Trigger::GiftCoins { min, max }, Payload::Gift(g)) => {
                 if g.coins < *min || max.is_some_and(|m| g.coins > m) {
                     continue;
+                }
+                if let Some(over) = units_over_cap(cr.mode, rule.max_per_streak, units) {
+                    out.skipped.push((rule.id.clone(), over));
                 }
                 let Some((runs, count)) = gift_runs(cr.mode, rule.max_per_streak, units) else {
                     continue;

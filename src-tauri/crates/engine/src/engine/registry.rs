@@ -224,6 +224,12 @@ impl Core {
         let user = input.user.as_ref().map(|u| u.unique_id.clone());
         for (rule, skip) in &eval.skipped {
             tracing::debug!(msg_id = input.msg_id, user = user.as_deref().unwrap_or(""), rule = %rule, ?skip, "rule filtered");
+            // Paid units not run because of a cap are worth telling the streamer about.
+            if let super::matching::Skip::OverStreakCap { cap, units } = skip {
+                self.reporter.warning(format!(
+                    "rule {rule}: {units} unit(s) of a streak above its limit of {cap} were not run"
+                ));
+            }
         }
         for m in eval.matches {
             let Some(rule) = self.rules.get(m.rule) else {

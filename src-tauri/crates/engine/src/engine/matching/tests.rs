@@ -605,3 +605,26 @@ fn skips_say_why() {
         vec![("f".to_string(), Skip::UserCooldown { remaining_ms: 600 })]
     );
 }
+
+#[test]
+fn units_over_the_streak_cap_are_reported() {
+    let mut capped = gift_rule("rose", "Rose");
+    capped.max_per_streak = 3;
+    let rules = RuleSet::new(&[capped], &actions());
+    let mut state = MatchState::new();
+    let e = evaluate(
+        &rose(1, 2, 10, 50, Some((50, Settle::Final))),
+        &rules,
+        &mut state,
+        Instant::now(),
+    );
+    assert_eq!(e.matches.len(), 1);
+    assert_eq!(e.matches[0].runs, 3);
+    assert_eq!(
+        e.skipped,
+        vec![(
+            "rose".to_string(),
+            Skip::OverStreakCap { cap: 3, units: 47 }
+        )]
+    );
+}
