@@ -51,4 +51,16 @@ test("connecting to the simulator plays the demo stream into the log", async () 
   const gifts = await browser.$$("li[data-kind='gift']");
   assert.ok(gifts.length >= 6, `settled gifts in the log: ${gifts.length}`);
   await app.screenshot("live-log");
+
+  // The starter profile's rules ran through the engine into the queue (RCON is not set up in
+  // this test, so the Minecraft actions end as failed with the reason).
+  await browser.$("#nav-queue").click();
+  const items = await browser.$("#queue-items");
+  await items.waitForDisplayed({ timeout: 10_000 });
+  const lane = await browser.$("li[data-lane='minecraft']");
+  await lane.waitForDisplayed({ timeout: 5_000 });
+  const rows = await browser.$$("#queue-items li");
+  assert.ok(rows.length >= 10, `queue items: ${rows.length}`);
+  assert.match(await items.getText(), /summon minecraft:creeper/);
+  await app.screenshot("live-queue");
 });

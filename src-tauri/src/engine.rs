@@ -88,6 +88,7 @@ impl EngineState {
         }
         let running = start(app)?;
         let handle = running.engine.handle();
+        crate::queue::forward_updates(app, &handle);
         *guard = Some(running);
         Ok(handle)
     }

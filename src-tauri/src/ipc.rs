@@ -11,6 +11,7 @@ use ts_rs::{Config, TS};
 use crate::commands::AppInfo;
 use crate::error::{ErrorCode, IpcError};
 use crate::live::{ConnectRequest, LogEntry};
+use crate::queue::{LaneOp, LaneView, QueueItemView};
 use crate::status::{ConnectionState, OutputHealth, StatusSnapshot};
 
 /// Where the generated TypeScript lives, relative to the repository root.
@@ -76,14 +77,24 @@ ipc! {
         fn live::live_connect(request: ConnectRequest) -> ();
         /// Stops the running connection, if any.
         fn live::live_disconnect() -> ();
+        /// The action lanes (starts the trigger engine if needed).
+        fn queue::queue_lanes() -> Vec<LaneView>;
+        /// Pause, resume, skip the running item of, or clear one lane.
+        fn queue::lane_control(lane: String, op: LaneOp) -> Vec<LaneView>;
+        /// The panic button: clear and pause every lane.
+        fn queue::queue_panic() -> Vec<LaneView>;
+        /// Resume every lane.
+        fn queue::queue_resume_all() -> Vec<LaneView>;
     }
     events {
         /// Connection, output health or queue depth changed.
         Status(StatusSnapshot) = "status";
         /// One line of the live event log.
         Log(LogEntry) = "log";
+        /// A queue item changed state.
+        QueueItem(QueueItemView) = "queue-item";
     }
-    types [ErrorCode, IpcError, AppInfo, ConnectionState, OutputHealth, StatusSnapshot, ConnectRequest, LogEntry]
+    types [ErrorCode, IpcError, AppInfo, ConnectionState, OutputHealth, StatusSnapshot, ConnectRequest, LogEntry, LaneView, QueueItemView, LaneOp]
 }
 
 const HEADER: &str = "\
@@ -109,7 +120,7 @@ fn camel_case(snake: &str) -> String {
     let mut out = String::with_capacity(snake.len());
     let mut upper = false;
     for c in snake.chars() {
-        if c == '_' {
+        if c == '_' || c == '-' {
             upper = true;
         } else if upper {
             out.extend(c.to_uppercase());
@@ -153,6 +164,7 @@ mod tests {
         assert_eq!(camel_case("app_info"), "appInfo");
         assert_eq!(camel_case("status"), "status");
         assert_eq!(camel_case("set_lane_paused"), "setLanePaused");
+        assert_eq!(camel_case("queue-item"), "queueItem");
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod ipc;
 pub mod live;
 pub mod logging;
 pub mod paths;
+pub mod queue;
 pub mod status;
 
 use tauri::{AppHandle, Builder, Manager, Runtime};

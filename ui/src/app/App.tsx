@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
 import { startLogFeed } from "../features/log";
+import { startQueueFeed } from "../features/queue";
 import { Nav } from "./Nav";
 import { StatusBar } from "./StatusBar";
 import { VIEWS, type ViewId } from "./views";
@@ -8,6 +9,7 @@ export function App() {
   const [current, setCurrent] = useState<ViewId>("connect");
   // The log keeps collecting while other views are on screen.
   useEffect(() => startLogFeed(), []);
+  useEffect(() => startQueueFeed(), []);
   const view = VIEWS.find((v) => v.id === current) ?? VIEWS[0];
   if (!view) throw new Error("no views are defined");
   const View = view.component;

@@ -2,7 +2,7 @@ import type { ComponentType } from "react";
 import { ConnectView } from "../features/connect/ConnectView";
 import { LogView } from "../features/log";
 import { MappingView } from "../features/mapping/MappingView";
-import { QueueView } from "../features/queue/QueueView";
+import { QueueView } from "../features/queue";
 import { SettingsView } from "../features/settings/SettingsView";
 import { StatsView } from "../features/stats/StatsView";
 

@@ -57,6 +57,28 @@ user: string | null,
  */
 handle: string | null, text: string, };
 
+export type LaneView = { name: string, paused: boolean, waiting: number, running: number, done: number, failed: number, dropped: number, };
+
+export type QueueItemView = { 
+/**
+ * Item ids are small counters of this data folder (safe as JS numbers).
+ */
+id: number, lane: string, rule: string, 
+/**
+ * queued, running, done, failed, dropped, skipped or interrupted.
+ */
+status: string, 
+/**
+ * Why it failed or was dropped; "may have run" when that is possible.
+ */
+detail: string | null, commands: Array<string>, 
+/**
+ * The viewer's @handle (untrusted text).
+ */
+user: string | null, };
+
+export type LaneOp = "pause" | "resume" | "skip" | "clear";
+
 export const commands = {
   /**
    * Version, platform, and the data and log folders.
@@ -74,6 +96,22 @@ export const commands = {
    * Stops the running connection, if any.
    */
   liveDisconnect: (): Promise<null> => invoke<null>("live_disconnect"),
+  /**
+   * The action lanes (starts the trigger engine if needed).
+   */
+  queueLanes: (): Promise<Array<LaneView>> => invoke<Array<LaneView>>("queue_lanes"),
+  /**
+   * Pause, resume, skip the running item of, or clear one lane.
+   */
+  laneControl: (args: { lane: string; op: LaneOp }): Promise<Array<LaneView>> => invoke<Array<LaneView>>("lane_control", args),
+  /**
+   * The panic button: clear and pause every lane.
+   */
+  queuePanic: (): Promise<Array<LaneView>> => invoke<Array<LaneView>>("queue_panic"),
+  /**
+   * Resume every lane.
+   */
+  queueResumeAll: (): Promise<Array<LaneView>> => invoke<Array<LaneView>>("queue_resume_all"),
 } as const;
 
 export const events = {
@@ -87,4 +125,9 @@ export const events = {
    */
   log: (handler: (payload: LogEntry) => void): Promise<UnlistenFn> =>
     listen<LogEntry>("log", (event) => handler(event.payload)),
+  /**
+   * A queue item changed state.
+   */
+  queueItem: (handler: (payload: QueueItemView) => void): Promise<UnlistenFn> =>
+    listen<QueueItemView>("queue-item", (event) => handler(event.payload)),
 } as const;

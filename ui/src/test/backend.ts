@@ -1,7 +1,7 @@
 // A fake backend for UI tests: answers the real command names through Tauri's own IPC mock,
 // so components run the same code path as in the app.
 import { mockIPC } from "@tauri-apps/api/mocks";
-import type { AppInfo, StatusSnapshot } from "../ipc";
+import type { AppInfo, LaneView, StatusSnapshot } from "../ipc";
 
 export const sampleInfo: AppInfo = {
   name: "LiveTrigger",
@@ -20,6 +20,11 @@ export const idleStatus: StatusSnapshot = {
   queueDepth: 0,
 };
 
+export const sampleLanes: LaneView[] = [
+  { name: "minecraft", paused: false, waiting: 2, running: 1, done: 5, failed: 0, dropped: 0 },
+  { name: "sound", paused: true, waiting: 0, running: 0, done: 1, failed: 1, dropped: 0 },
+];
+
 export function fakeBackend(overrides: Record<string, (args: unknown) => unknown> = {}) {
   const calls: string[] = [];
   mockIPC(
@@ -29,6 +34,7 @@ export function fakeBackend(overrides: Record<string, (args: unknown) => unknown
       if (handler) return handler(args);
       if (cmd === "app_info") return sampleInfo;
       if (cmd === "status") return idleStatus;
+      if (cmd === "queue_lanes") return sampleLanes;
       return undefined;
     },
     { shouldMockEvents: true },

@@ -1,0 +1,2 @@
+export { QueueView } from "./QueueView";
+export { startQueueFeed } from "./feed";
