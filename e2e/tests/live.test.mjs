@@ -63,4 +63,14 @@ test("connecting to the simulator plays the demo stream into the log", async () 
   assert.ok(rows.length >= 10, `queue items: ${rows.length}`);
   assert.match(await items.getText(), /summon minecraft:creeper/);
   await app.screenshot("live-queue");
+
+  // Session stats come from the engine's store: the Lion and the Galaxy alone are 30,999 coins.
+  await browser.$("#nav-stats").click();
+  const diamonds = await browser.$("#stats-diamonds");
+  await diamonds.waitForDisplayed({ timeout: 10_000 });
+  await browser.waitUntil(async () => parseInt(await diamonds.getText(), 10) > 30_000, {
+    timeout: 10_000,
+    timeoutMsg: "the stats did not count the stream's gifts",
+  });
+  await app.screenshot("live-stats");
 });

@@ -188,11 +188,18 @@ fn start<R: Runtime>(app: &AppHandle<R>) -> Result<Running, IpcError> {
     let mut updates = handle.subscribe();
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
-        // Lagging behind only means some updates were skipped: the depth is read afresh.
-        while !matches!(
-            updates.recv().await,
-            Err(tokio::sync::broadcast::error::RecvError::Closed)
-        ) {
+        // The depth is read afresh on every change, and on a slow tick too: a lane updates its
+        // counters just after it reports an item, so the last report can see the old state.
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+        loop {
+            tokio::select! {
+                update = updates.recv() => {
+                    if matches!(update, Err(tokio::sync::broadcast::error::RecvError::Closed)) {
+                        break;
+                    }
+                }
+                _ = tick.tick() => {}
+            }
             let depth: usize = handle
                 .lanes()
                 .iter()

@@ -12,6 +12,7 @@ use crate::commands::AppInfo;
 use crate::error::{ErrorCode, IpcError};
 use crate::live::{ConnectRequest, LogEntry};
 use crate::queue::{LaneOp, LaneView, QueueItemView};
+use crate::stats::{Count, GifterView, StatsView};
 use crate::status::{ConnectionState, OutputHealth, StatusSnapshot};
 
 /// Where the generated TypeScript lives, relative to the repository root.
@@ -85,6 +86,8 @@ ipc! {
         fn queue::queue_panic() -> Vec<LaneView>;
         /// Resume every lane.
         fn queue::queue_resume_all() -> Vec<LaneView>;
+        /// This session's totals: events, gifts, diamonds, top gifters, actions.
+        fn stats::session_stats() -> StatsView;
     }
     events {
         /// Connection, output health or queue depth changed.
@@ -94,7 +97,7 @@ ipc! {
         /// A queue item changed state.
         QueueItem(QueueItemView) = "queue-item";
     }
-    types [ErrorCode, IpcError, AppInfo, ConnectionState, OutputHealth, StatusSnapshot, ConnectRequest, LogEntry, LaneView, QueueItemView, LaneOp]
+    types [ErrorCode, IpcError, AppInfo, ConnectionState, OutputHealth, StatusSnapshot, ConnectRequest, LogEntry, LaneView, QueueItemView, LaneOp, Count, GifterView, StatsView]
 }
 
 const HEADER: &str = "\

@@ -12,6 +12,7 @@ pub mod live;
 pub mod logging;
 pub mod paths;
 pub mod queue;
+pub mod stats;
 pub mod status;
 
 use tauri::{AppHandle, Builder, Manager, Runtime};

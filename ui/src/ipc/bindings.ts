@@ -79,6 +79,28 @@ user: string | null, };
 
 export type LaneOp = "pause" | "resume" | "skip" | "clear";
 
+export type Count = { name: string, count: number, };
+
+export type GifterView = { 
+/**
+ * The @handle and display name (untrusted text).
+ */
+username: string, nickname: string, diamonds: number, units: number, };
+
+export type StatsView = { 
+/**
+ * Events received per kind.
+ */
+events: Array<Count>, giftUnits: number, diamonds: number, topGifters: Array<GifterView>, 
+/**
+ * Settled gift units per minute since the session started, oldest first.
+ */
+giftsPerMinute: Array<number>, 
+/**
+ * Queue items per final status.
+ */
+items: Array<Count>, };
+
 export const commands = {
   /**
    * Version, platform, and the data and log folders.
@@ -112,6 +134,10 @@ export const commands = {
    * Resume every lane.
    */
   queueResumeAll: (): Promise<Array<LaneView>> => invoke<Array<LaneView>>("queue_resume_all"),
+  /**
+   * This session's totals: events, gifts, diamonds, top gifters, actions.
+   */
+  sessionStats: (): Promise<StatsView> => invoke<StatsView>("session_stats"),
 } as const;
 
 export const events = {

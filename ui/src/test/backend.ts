@@ -1,7 +1,7 @@
 // A fake backend for UI tests: answers the real command names through Tauri's own IPC mock,
 // so components run the same code path as in the app.
 import { mockIPC } from "@tauri-apps/api/mocks";
-import type { AppInfo, LaneView, StatusSnapshot } from "../ipc";
+import type { AppInfo, LaneView, StatsView, StatusSnapshot } from "../ipc";
 
 export const sampleInfo: AppInfo = {
   name: "LiveTrigger",
@@ -25,6 +25,15 @@ export const sampleLanes: LaneView[] = [
   { name: "sound", paused: true, waiting: 0, running: 0, done: 1, failed: 1, dropped: 0 },
 ];
 
+export const emptyStats: StatsView = {
+  events: [],
+  giftUnits: 0,
+  diamonds: 0,
+  topGifters: [],
+  giftsPerMinute: [],
+  items: [],
+};
+
 export function fakeBackend(overrides: Record<string, (args: unknown) => unknown> = {}) {
   const calls: string[] = [];
   mockIPC(
@@ -35,6 +44,7 @@ export function fakeBackend(overrides: Record<string, (args: unknown) => unknown
       if (cmd === "app_info") return sampleInfo;
       if (cmd === "status") return idleStatus;
       if (cmd === "queue_lanes") return sampleLanes;
+      if (cmd === "session_stats") return emptyStats;
       return undefined;
     },
     { shouldMockEvents: true },
