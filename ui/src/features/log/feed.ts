@@ -1,45 +1,13 @@
-// The live log's store: a bounded ring of entries fed by `log` events. It lives outside React
-// so entries keep arriving while the Log view is not on screen.
+// The live log: the newest entries fed by `log` events.
 import { events, type LogEntry } from "../../ipc";
+import { createEventStore } from "../../shared/event-store";
 
 export const LOG_CAPACITY = 500;
 
-let entries: readonly LogEntry[] = [];
-const listeners = new Set<() => void>();
-let stopFeed: Promise<() => void> | null = null;
+const store = createEventStore<LogEntry>(LOG_CAPACITY, events.log);
 
-export function logEntries(): readonly LogEntry[] {
-  return entries;
-}
-
-export function subscribe(listener: () => void): () => void {
-  listeners.add(listener);
-  return () => listeners.delete(listener);
-}
-
-export function appendEntry(entry: LogEntry): void {
-  const next = entries.length >= LOG_CAPACITY ? entries.slice(1) : entries.slice();
-  next.push(entry);
-  entries = next;
-  for (const l of listeners) l();
-}
-
-export function clearLog(): void {
-  entries = [];
-  for (const l of listeners) l();
-}
-
-/** Starts listening to the backend once; returns a function that stops it. */
-export function startLogFeed(): () => void {
-  stopFeed ??= events.log(appendEntry);
-  const current = stopFeed;
-  return () => {
-    if (stopFeed === current) stopFeed = null;
-    current.then(
-      (stop) => {
-        stop();
-      },
-      () => undefined,
-    );
-  };
-}
+export const logEntries = store.get;
+export const subscribe = store.subscribe;
+export const appendEntry = store.push;
+export const clearLog = store.clear;
+export const startLogFeed = store.start;

@@ -1,46 +1,13 @@
-// The Queue view's item list: the latest state of recent items, fed by `queue-item` events and
-// kept outside React so nothing is missed while another view is on screen.
+// The Queue view's items: the latest state of each recent item, fed by `queue-item` events.
 import { events, type QueueItemView } from "../../ipc";
+import { createEventStore } from "../../shared/event-store";
 
 export const QUEUE_CAPACITY = 300;
 
-let items: readonly QueueItemView[] = [];
-const listeners = new Set<() => void>();
-let feed: Promise<() => void> | null = null;
+const store = createEventStore<QueueItemView>(QUEUE_CAPACITY, events.queueItem, (i) => i.id);
 
-export function queueItems(): readonly QueueItemView[] {
-  return items;
-}
-
-export function subscribe(listener: () => void): () => void {
-  listeners.add(listener);
-  return () => listeners.delete(listener);
-}
-
-/** Replaces an item's previous state (same id) or adds it, newest last. */
-export function applyUpdate(update: QueueItemView): void {
-  const rest = items.filter((i) => i.id !== update.id);
-  rest.push(update);
-  items = rest.length > QUEUE_CAPACITY ? rest.slice(rest.length - QUEUE_CAPACITY) : rest;
-  for (const l of listeners) l();
-}
-
-export function clearItems(): void {
-  items = [];
-  for (const l of listeners) l();
-}
-
-/** Starts listening once; returns a function that stops it. */
-export function startQueueFeed(): () => void {
-  feed ??= events.queueItem(applyUpdate);
-  const current = feed;
-  return () => {
-    if (feed === current) feed = null;
-    current.then(
-      (stop) => {
-        stop();
-      },
-      () => undefined,
-    );
-  };
-}
+export const queueItems = store.get;
+export const subscribe = store.subscribe;
+export const applyUpdate = store.push;
+export const clearItems = store.clear;
+export const startQueueFeed = store.start;
