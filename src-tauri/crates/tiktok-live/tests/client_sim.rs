@@ -462,6 +462,23 @@ async fn every_error_of_the_table_is_typed() {
     .await;
     assert_eq!(failed_code(&run), "sign_server");
 
+    // A bot-check page and no api-live: "blocked", retried, then given up with the reason.
+    let (run, _s) = failure(
+        SimConfig {
+            live_page: webcast_sim::LivePage::Blocked,
+            api_live_down: true,
+            ..quick_sim()
+        },
+        "simstreamer",
+    )
+    .await;
+    assert_eq!(failed_code(&run), "blocked");
+    assert!(
+        run.errors[0].to_string().contains("bot check"),
+        "{}",
+        run.errors[0]
+    );
+
     // Nothing listening: a network error, retried, then given up.
     let dead = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

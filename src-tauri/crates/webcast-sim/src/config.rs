@@ -207,6 +207,9 @@ pub struct SimConfig {
     pub gift_list: GiftList,
     /// Delay before every web-route answer.
     pub web_delay: Option<Duration>,
+    /// `api-live/user/room` answers 503 with an HTML error page (so a blocked live page
+    /// leaves a client no way to find the room).
+    pub api_live_down: bool,
     /// When set, sign requests must carry it as `X-Api-Key` (or the `apiKey` query); others
     /// get 401.
     pub api_key: Option<String>,
@@ -249,6 +252,7 @@ impl Default for SimConfig {
             live_page: LivePage::Normal,
             gift_list: GiftList::Normal,
             web_delay: None,
+            api_live_down: false,
             api_key: None,
             sign_faults: Vec::new(),
             sign_room_id_header: true,

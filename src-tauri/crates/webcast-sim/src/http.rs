@@ -264,6 +264,14 @@ fn live_page(s: &Shared, user: &str) -> Response {
 pub(crate) async fn api_live(State(s): State<Arc<Shared>>, uri: Uri) -> Response {
     let q = parse_query(uri.query().unwrap_or(""));
     let cfg = &s.cfg;
+    if cfg.api_live_down {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::CONTENT_TYPE, "text/html")],
+            "<html><body>Service Unavailable</body></html>",
+        )
+            .into_response();
+    }
     let Some(user) = query_value(&q, "uniqueId").filter(|u| !u.is_empty()) else {
         return json_response(
             StatusCode::OK,
