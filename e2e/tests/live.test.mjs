@@ -73,4 +73,13 @@ test("connecting to the simulator plays the demo stream into the log", async () 
     timeoutMsg: "the stats did not count the stream's gifts",
   });
   await app.screenshot("live-stats");
+
+  // Joining the room fetched and cached its gift list for mapping.
+  await browser.$("#nav-mapping").click();
+  const source = await browser.$("#catalog-source");
+  await source.waitForDisplayed({ timeout: 10_000 });
+  assert.equal(await source.getText(), "FROM YOUR ROOM");
+  const catalogGifts = await browser.$$("#gift-grid li");
+  assert.ok(catalogGifts.length >= 20, `gifts in the catalogue: ${catalogGifts.length}`);
+  await app.screenshot("live-mapping");
 });

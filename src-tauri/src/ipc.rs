@@ -10,6 +10,7 @@ use ts_rs::{Config, TS};
 
 use crate::commands::AppInfo;
 use crate::error::{ErrorCode, IpcError};
+use crate::gifts::{CatalogSource, CatalogView, GiftView};
 use crate::live::{ConnectRequest, LogEntry};
 use crate::queue::{LaneOp, LaneView, QueueItemView};
 use crate::stats::{Count, GifterView, StatsView};
@@ -88,6 +89,8 @@ ipc! {
         fn queue::queue_resume_all() -> Vec<LaneView>;
         /// This session's totals: events, gifts, diamonds, top gifters, actions.
         fn stats::session_stats() -> StatsView;
+        /// The gifts to map: the room's (cached), else the built-in list.
+        fn gifts::gift_catalog() -> CatalogView;
     }
     events {
         /// Connection, output health or queue depth changed.
@@ -97,7 +100,7 @@ ipc! {
         /// A queue item changed state.
         QueueItem(QueueItemView) = "queue-item";
     }
-    types [ErrorCode, IpcError, AppInfo, ConnectionState, OutputHealth, StatusSnapshot, ConnectRequest, LogEntry, LaneView, QueueItemView, LaneOp, Count, GifterView, StatsView]
+    types [ErrorCode, IpcError, AppInfo, ConnectionState, OutputHealth, StatusSnapshot, ConnectRequest, LogEntry, LaneView, QueueItemView, LaneOp, Count, GifterView, StatsView, GiftView, CatalogSource, CatalogView]
 }
 
 const HEADER: &str = "\

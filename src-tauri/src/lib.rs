@@ -7,6 +7,7 @@
 pub mod commands;
 pub mod engine;
 pub mod error;
+pub mod gifts;
 pub mod ipc;
 pub mod live;
 pub mod logging;

@@ -291,6 +291,15 @@ pub fn connect<R: Runtime>(
             tokio::select! {
                 item = stream.next() => match item {
                     Some(Ok(event)) => {
+                        if let Event::Connected { room_id, reconnect: false } = &event {
+                            // The room's own gift list, for mapping (cached for offline use).
+                            let client = client.clone();
+                            let room_id = *room_id;
+                            let data_dir = app.state::<crate::paths::AppPaths>().data_dir.clone();
+                            tauri::async_runtime::spawn(async move {
+                                crate::gifts::refresh(&client, room_id, &data_dir).await;
+                            });
+                        }
                         if let Some(engine) = &engine {
                             if let Err(e) = engine.submit(&event).await {
                                 tracing::warn!(error = %e, "the trigger engine refused an event");

@@ -101,6 +101,16 @@ giftsPerMinute: Array<number>,
  */
 items: Array<Count>, };
 
+export type GiftView = { 
+/**
+ * Gift ids are small numbers (safe in JS).
+ */
+id: number, name: string, diamondCount: number, imageUrl: string | null, streakable: boolean, };
+
+export type CatalogSource = "room" | "builtin";
+
+export type CatalogView = { source: CatalogSource, gifts: Array<GiftView>, };
+
 export const commands = {
   /**
    * Version, platform, and the data and log folders.
@@ -138,6 +148,10 @@ export const commands = {
    * This session's totals: events, gifts, diamonds, top gifters, actions.
    */
   sessionStats: (): Promise<StatsView> => invoke<StatsView>("session_stats"),
+  /**
+   * The gifts to map: the room's (cached), else the built-in list.
+   */
+  giftCatalog: (): Promise<CatalogView> => invoke<CatalogView>("gift_catalog"),
 } as const;
 
 export const events = {

@@ -45,6 +45,7 @@ export function fakeBackend(overrides: Record<string, (args: unknown) => unknown
       if (cmd === "status") return idleStatus;
       if (cmd === "queue_lanes") return sampleLanes;
       if (cmd === "session_stats") return emptyStats;
+      if (cmd === "gift_catalog") return { source: "builtin", gifts: [] };
       return undefined;
     },
     { shouldMockEvents: true },
