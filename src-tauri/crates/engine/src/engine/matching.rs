@@ -471,28 +471,22 @@ pub fn evaluate(
         let mut vars = base.clone();
         let mut paid = false;
         let runs: u32 = match (&rule.trigger, &input.payload) {
-            (Trigger::Gift { id, .. }, Payload::Gift(g)) => {
-                let by_name = cr
-                    .gift_name
-                    .as_deref()
-                    .is_some_and(|n| g.name.to_lowercase() == n);
-                let by_id = id.is_some_and(|id| id == g.gift_id);
-                if !(by_name || by_id) {
-                    continue;
-                }
-                if let Some(over) = units_over_cap(cr.mode, rule.max_per_streak, units) {
-                    out.skipped.push((rule.id.clone(), over));
-                }
-                let Some((runs, count)) = gift_runs(cr.mode, rule.max_per_streak, units) else {
-                    continue;
+            (trigger @ (Trigger::Gift { .. } | Trigger::GiftCoins { .. }), Payload::Gift(g)) => {
+                let matches = match trigger {
+                    Trigger::Gift { id, .. } => {
+                        // The name matches first, then the id (names can be localised).
+                        let by_name = cr
+                            .gift_name
+                            .as_deref()
+                            .is_some_and(|n| g.name.to_lowercase() == n);
+                        by_name || id.is_some_and(|id| id == g.gift_id)
+                    }
+                    Trigger::GiftCoins { min, max } => {
+                        g.coins >= *min && !max.is_some_and(|m| g.coins > m)
+                    }
+                    _ => false,
                 };
-                vars.count = Some(count);
-                vars.coins = Some(count * u64::from(g.coins));
-                paid = true;
-                runs
-            }
-            (Trigger::GiftCoins { min, max }, Payload::Gift(g)) => {
-                if g.coins < *min || max.is_some_and(|m| g.coins > m) {
+                if !matches {
                     continue;
                 }
                 if let Some(over) = units_over_cap(cr.mode, rule.max_per_streak, units) {

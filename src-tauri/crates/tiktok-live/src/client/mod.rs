@@ -552,6 +552,19 @@ impl Run {
         }
     }
 
+    /// Reports a frame that could not be read (with its bytes) and goes on.
+    async fn unreadable(&self, e: crate::frame::FrameError, bytes: &[u8]) -> FrameOutcome {
+        let item = Err(Error::Frame {
+            reason: e.to_string(),
+            bytes: bytes.to_vec(),
+        });
+        if self.emit(item).await {
+            FrameOutcome::Continue
+        } else {
+            FrameOutcome::ReceiverGone
+        }
+    }
+
     async fn on_frame(
         &mut self,
         socket: &mut ws::Socket,
@@ -562,34 +575,14 @@ impl Run {
         }
         let frame = match self.decoder.push_frame(bytes) {
             Ok(f) => f,
-            Err(e) => {
-                let item = Err(Error::Frame {
-                    reason: e.to_string(),
-                    bytes: bytes.to_vec(),
-                });
-                return Ok(if self.emit(item).await {
-                    FrameOutcome::Continue
-                } else {
-                    FrameOutcome::ReceiverGone
-                });
-            }
+            Err(e) => return Ok(self.unreadable(e, bytes).await),
         };
         if frame.payload_type != payload_type::MSG {
             return Ok(FrameOutcome::Continue);
         }
         let result = match self.decoder.fetch_result(&frame) {
             Ok(r) => r,
-            Err(e) => {
-                let item = Err(Error::Frame {
-                    reason: e.to_string(),
-                    bytes: bytes.to_vec(),
-                });
-                return Ok(if self.emit(item).await {
-                    FrameOutcome::Continue
-                } else {
-                    FrameOutcome::ReceiverGone
-                });
-            }
+            Err(e) => return Ok(self.unreadable(e, bytes).await),
         };
         if result.need_ack && !result.internal_ext.is_empty() {
             let ack = frame::ack_frame(frame.log_id, &result.internal_ext);
