@@ -778,6 +778,37 @@ mod tests {
     }
 
     #[test]
+    fn the_master_volume_scales_every_sound_step() {
+        let text = |master: f32| {
+            format!(
+                r#"{{"schemaVersion": 2, "sound": {{"masterVolume": {master}}},
+                "actions": [{{"id": "s", "steps": [{{"type": "sound", "file": "a.wav", "volume": 1.5}},
+                                                 {{"type": "sound", "file": "b.wav"}}]}}]}}"#
+            )
+        };
+        let volumes = |master: f32| -> Vec<f32> {
+            let p = Profile::from_json(&text(master)).unwrap();
+            let book = ActionBook::for_profile(&p).unwrap();
+            book.plan("s", &Default::default(), &mut fastrand::Rng::with_seed(1))
+                .unwrap()
+                .into_iter()
+                .map(|s| match s {
+                    crate::engine::item::PlannedStep::Sound { volume, .. } => volume,
+                    other => panic!("{other:?}"),
+                })
+                .collect()
+        };
+        assert_eq!(volumes(1.0), vec![1.5, 1.0]);
+        assert_eq!(volumes(0.5), vec![0.75, 0.5]);
+        assert_eq!(volumes(2.0), vec![2.0, 2.0], "at most 2");
+        assert_eq!(volumes(0.0), vec![0.0, 0.0]);
+        assert!(matches!(
+            Profile::from_json(&text(2.5)),
+            Err(ProfileError::Invalid { ref path, .. }) if path == "sound.masterVolume"
+        ));
+    }
+
+    #[test]
     fn a_name_rule_and_an_id_rule_for_one_gift_load_with_a_warning() {
         let text = r#"{"schemaVersion": 1,
             "actions": [{"id": "a", "steps": [{"type": "command", "template": "say hi"}]}],
