@@ -81,12 +81,39 @@ fn peak_rss_kb(pid: u32) -> Option<u64> {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
+/// `RssAnon` / `RssFile` / `RssShmem` now, in kB: heap versus mapped files (code, SQLite's
+/// shared memory), to tell what the peak is made of.
+fn rss_parts(pid: u32) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .filter(|l| {
+            l.starts_with("RssAnon") || l.starts_with("RssFile") || l.starts_with("RssShmem")
+        })
+        .map(|l| l.split_whitespace().take(2).collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn events_stored(data: &Path) -> u64 {
     let db = data.join("livetrigger.sqlite3");
     rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
         .and_then(|c| c.query_row("SELECT COUNT(*) FROM events", [], |r| r.get::<_, i64>(0)))
         .map(|n| n as u64)
         .unwrap_or(0)
+}
+
+/// Paid items of the Minecraft lane in the store (one creeper per Rose; the sound lane has
+/// a fanfare per 100-Rose streak besides), and how many of them are still queued.
+fn paid_items(data: &Path) -> (u64, u64) {
+    let db = data.join("livetrigger.sqlite3");
+    let c = rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .expect("open the store");
+    let count = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0)).expect(sql) as u64;
+    (
+        count("SELECT COUNT(*) FROM items WHERE paid = 1 AND lane = 'minecraft'"),
+        count("SELECT COUNT(*) FROM items WHERE paid = 1 AND lane = 'minecraft' AND status = 'queued'"),
+    )
 }
 
 fn starter_profile(dir: &Path) -> PathBuf {
@@ -130,15 +157,24 @@ async fn main() {
         .spawn()
         .expect("start livetrigger-cli");
     let pid = child.id().expect("pid");
-    // Every like and every gift message, as events in the CLI's store.
-    let want = LIKERS + GIFTS;
+    // Every like and every gift message, and the connect, as events in the CLI's store.
+    let want = LIKERS + GIFTS + 1;
     let mut peak = 0u64;
+    // When the peak was reached, how many events were stored by then, and how many messages
+    // the simulator had pushed (the difference is what the CLI still held in its buffers).
+    let mut peak_at = (Duration::ZERO, 0u64, 0u64);
+    let mut parts = String::new();
     let mut stored = 0;
     let mut last_change = Instant::now();
     while stored < want && last_change.elapsed() < Duration::from_secs(60) {
         tokio::time::sleep(Duration::from_millis(250)).await;
-        peak = peak.max(peak_rss_kb(pid).unwrap_or(0));
         let now = events_stored(&data);
+        let rss = peak_rss_kb(pid).unwrap_or(0);
+        if rss > peak {
+            peak = rss;
+            peak_at = (started.elapsed(), now, sim.recorded().messages_pushed);
+            parts = rss_parts(pid);
+        }
         if now != stored {
             stored = now;
             last_change = Instant::now();
@@ -151,7 +187,12 @@ async fn main() {
         .args(["-INT", &pid.to_string()])
         .status();
     loop {
-        peak = peak.max(peak_rss_kb(pid).unwrap_or(0));
+        let rss = peak_rss_kb(pid).unwrap_or(0);
+        if rss > peak {
+            peak = rss;
+            peak_at = (started.elapsed(), stored, peak_at.2.max(stored));
+            parts = rss_parts(pid);
+        }
         match tokio::time::timeout(Duration::from_millis(100), child.wait()).await {
             Ok(status) => {
                 let status = status.expect("wait");
@@ -161,14 +202,24 @@ async fn main() {
             Err(_) => continue,
         }
     }
+    let (paid, waiting) = paid_items(&data);
     let mb = peak as f64 / 1024.0;
     println!(
-        "memory: {stored} of {want} events stored in {:.1} s ({LIKERS} distinct likers, {} paid units); \
-         {executed} commands ran meanwhile; peak RSS of livetrigger-cli {mb:.1} MB (target <= {TARGET_MB} MB): {}",
+        "memory: {stored} of {want} events stored in {:.1} s ({LIKERS} distinct likers); \
+         {paid} paid creeper items, {executed} commands ran, {waiting} still queued at Ctrl-C; \
+         peak RSS of livetrigger-cli {mb:.1} MB (target <= {TARGET_MB} MB): {} \
+         (reached after {:.1} s, when {} events were stored and {} pushed; {parts})",
         handled.as_secs_f64(),
-        GIFTS * u64::from(UNITS_PER_GIFT),
-        if mb <= TARGET_MB { "met" } else { "NOT met" }
+        if mb <= TARGET_MB { "met" } else { "NOT met" },
+        peak_at.0.as_secs_f64(),
+        peak_at.1,
+        peak_at.2
     );
     assert_eq!(stored, want, "every event reached the store");
+    assert_eq!(
+        paid,
+        GIFTS * u64::from(UNITS_PER_GIFT),
+        "every paid unit is an item"
+    );
     sim.shutdown().await;
 }
