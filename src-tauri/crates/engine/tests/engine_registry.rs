@@ -286,5 +286,17 @@ async fn the_start_report_says_which_of_two_rules_for_one_gift_wins() {
     h.drain().await.expect("drain");
     // Three units, by the name rule only.
     assert_eq!(rec.commands(), vec!["say Rose"; 3]);
+    // A reload (the Mapping view saving) says it again.
+    let mut rx = h.subscribe();
+    h.reload(Profile::from_json(json).expect("profile"))
+        .await
+        .expect("reload");
+    let mut said = false;
+    while let Ok(u) = rx.try_recv() {
+        if let EngineUpdate::Warning { message, .. } = u {
+            said |= message.contains("\"rose-name\" wins");
+        }
+    }
+    assert!(said);
     engine.shutdown(Shutdown::Drain).await;
 }

@@ -27,7 +27,7 @@ const BACKUPS: usize = 3;
 type Migration = fn(Value) -> Result<Value, String>;
 const MIGRATIONS: &[Migration] = &[v1_to_v2];
 
-/// Version 2 names what a coin rule measures: version 1's `giftCoins` `min`/`max` were the
+/// Version 2 names what a coin rule measures (and spells `likes`' `perUser` as documented): version 1's `giftCoins` `min`/`max` were the
 /// value of each unit, now `unitCoinsAtLeast`/`unitCoinsAtMost` (beside the new
 /// `streakCoinsAtLeast`). Version 1 read a missing `min` as 0.
 fn v1_to_v2(mut value: Value) -> Result<Value, String> {
@@ -38,6 +38,13 @@ fn v1_to_v2(mut value: Value) -> Result<Value, String> {
         let Some(trigger) = rule.get_mut("trigger").and_then(Value::as_object_mut) else {
             continue;
         };
+        if trigger.get("type").and_then(Value::as_str) == Some("likes") {
+            // Version 1 read this one field in snake case (a serde detail), against its docs.
+            if let Some(n) = trigger.remove("per_user") {
+                trigger.insert("perUser".into(), n);
+            }
+            continue;
+        }
         if trigger.get("type").and_then(Value::as_str) != Some("giftCoins") {
             continue;
         }
@@ -248,6 +255,17 @@ impl Profile {
                     format!("lanes[{i}].maxDepth"),
                     "must be at least 1",
                 ));
+            }
+            for (field, ms) in [
+                ("maxAgeMs", l.max_age_ms),
+                ("unpaidMaxAgeMs", l.unpaid_max_age_ms),
+            ] {
+                if ms == 0 {
+                    return Err(invalid(
+                        format!("lanes[{i}].{field}"),
+                        "must be at least 1 (items would expire before they could run)",
+                    ));
+                }
             }
         }
         let mut actions = HashSet::new();
@@ -654,6 +672,10 @@ mod tests {
                 r#"{"schemaVersion": 1, "lanes": [{"name": "minecraft", "maxDepth": "big"}]}"#,
                 "lanes[0].maxDepth",
             ),
+            (
+                r#"{"schemaVersion": 2, "lanes": [{"name": "minecraft", "unpaidMaxAgeMs": 0}]}"#,
+                "lanes[0].unpaidMaxAgeMs",
+            ),
             (r#"{"rules": []}"#, "schemaVersion"),
         ];
         for (text, path) in cases {
@@ -709,9 +731,18 @@ mod tests {
             "rules": [
               {"id": "range", "trigger": {"type": "giftCoins", "min": 100, "max": 500}, "actions": ["a"]},
               {"id": "any", "trigger": {"type": "giftCoins"}, "actions": ["a"]},
-              {"id": "f", "trigger": {"type": "follow"}, "actions": ["a"]}
+              {"id": "f", "trigger": {"type": "follow"}, "actions": ["a"]},
+              {"id": "l", "trigger": {"type": "likes", "per_user": 50}, "actions": ["a"]}
             ]}"#;
         let p = Profile::from_json(v1).unwrap();
+        assert_eq!(
+            p.rules[3].trigger,
+            Trigger::Likes {
+                every: None,
+                per_user: Some(50)
+            }
+        );
+        assert!(p.to_json().contains("\"perUser\": 50"));
         assert_eq!(p.schema_version, SCHEMA_VERSION);
         assert_eq!(
             p.rules[0].trigger,

@@ -347,6 +347,9 @@ impl Core {
         };
         self.rules = RuleSet::new(&profile.rules, &profile.actions);
         self.state.rules_changed();
+        for c in profile.trigger_conflicts() {
+            self.reporter.warning(c.message);
+        }
         self.book = book.clone();
         let mut lanes = self.lanes.write().unwrap_or_else(|p| p.into_inner());
         for cfg in &profile.lanes {
