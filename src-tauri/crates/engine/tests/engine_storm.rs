@@ -411,3 +411,38 @@ async fn paid_units_that_do_not_run_leave_skipped_items_with_the_reason() {
     let items: HashMap<String, u64> = stats.items.into_iter().collect();
     assert_eq!(items.get("skipped"), Some(&4), "{items:?}");
 }
+
+/// Paid items waiting in the store when the app stops are there at the next start, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spilled_paid_items_resume_after_a_restart_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = Recorder::new();
+    let (engine, h) = start(SMALL, &rec, Some(dir.path()));
+    h.pause("minecraft").unwrap();
+    for i in 0..10 {
+        h.submit_input(roses(100 + i, 200 + i, 1)).await.unwrap();
+    }
+    h.drain().await.unwrap();
+    assert_eq!(h.lanes()[0].spilled, 6);
+    engine.shutdown(Shutdown::Persist).await;
+    assert!(rec.commands().is_empty());
+
+    let rec = Recorder::new();
+    let (engine, report) = Engine::start(
+        &Profile::from_json(SMALL).unwrap(),
+        rec.clone(),
+        EngineConfig {
+            data_dir: Some(dir.path().to_owned()),
+            ..EngineConfig::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(report.resumed, 10);
+    let h = engine.handle();
+    h.drain().await.unwrap();
+    let want: Vec<String> = (0..10)
+        .map(|i| format!("paid creeper user{}", 200 + i))
+        .collect();
+    assert_eq!(rec.commands(), want);
+    engine.shutdown(Shutdown::Drain).await;
+}

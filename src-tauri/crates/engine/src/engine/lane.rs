@@ -421,7 +421,8 @@ impl<E: Executor> Lane<E> {
             self.admit(true, item, since);
             return;
         }
-        if !self.cfg.protect_paid && in_order {
+        // An item from before a restart (or a re-run) was accepted once already.
+        if !self.cfg.protect_paid && in_order && !resume {
             self.overflow(true, item, since);
             return;
         }
