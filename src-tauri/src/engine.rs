@@ -19,8 +19,10 @@ use crate::status::{OutputHealth, StatusHub};
 
 /// The profile file in the data folder.
 pub const PROFILE_FILE: &str = "profile.json";
-/// Written as the profile on first start, so a new streamer has working examples to edit.
-const STARTER_PROFILE: &str = include_str!("../../examples/minecraft-starter.json");
+/// Written as the profile on first start (with its sounds), so a new streamer has working
+/// examples to edit.
+#[cfg(test)]
+use livetrigger_engine::starter::STARTER_PROFILE;
 
 struct Running {
     engine: Engine,
@@ -58,14 +60,9 @@ pub fn load_profile(
     data_dir: &Path,
 ) -> Result<(livetrigger_engine::engine::Profile, PathBuf), IpcError> {
     let path = data_dir.join(PROFILE_FILE);
-    if !path.exists() {
-        std::fs::write(&path, STARTER_PROFILE).map_err(|e| {
-            IpcError::new(
-                ErrorCode::Path,
-                format!("cannot write {}: {e}", path.display()),
-            )
-        })?;
-    }
+    // The starter profile and its sounds folder, where missing (never over the user's files).
+    livetrigger_engine::starter::install(data_dir)
+        .map_err(|e| IpcError::new(ErrorCode::Path, e.to_string()))?;
     let file = ProfileFile::new(&path);
     let (profile, problem) = file.load_or_last_good().map_err(|e| {
         IpcError::new(
@@ -228,6 +225,10 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let (profile, path) = load_profile(&dir).unwrap();
         assert!(!profile.rules.is_empty());
+        assert!(dir
+            .join(livetrigger_engine::starter::SOUNDS_DIR)
+            .join(livetrigger_engine::starter::BIG_GIFT_FILE)
+            .exists());
         assert_eq!(
             profile.rcon.as_ref().map(|r| r.addr()),
             Some("127.0.0.1:25575".into())

@@ -298,6 +298,13 @@ impl Printer {
                 )
             },
         );
+        // The engine also sends these as warnings, but before anyone subscribed.
+        for message in &report.warnings {
+            self.line(
+                serde_json::json!({"type": "warning", "message": message}),
+                || format!("warn   {message}"),
+            );
+        }
         for item in &report.interrupted {
             self.line(
                 serde_json::json!({"type": "interrupted", "item": item}),
@@ -347,8 +354,10 @@ fn human(u: &EngineUpdate) -> String {
                         if *may_have_run { ", may have run" } else { "" }
                     )
                 }
-                ItemStatus::Dropped { reason } => format!("dropped ({reason})"),
-                s => s.name().to_owned(),
+                s => match s.reason() {
+                    Some(reason) => format!("{} ({reason})", s.name()),
+                    None => s.name().to_owned(),
+                },
             };
             format!("item   #{} [{}] {status}: {what}", i.item.id, i.item.lane)
         }

@@ -143,7 +143,7 @@ async fn runs_the_starter_profile_and_exits_0_when_the_stream_ends() {
     assert_eq!(
         executed
             .iter()
-            .filter(|c| *c == "summon minecraft:creeper ~ ~ ~")
+            .filter(|c| *c == "execute at @p run summon minecraft:creeper ~ ~ ~")
             .count(),
         2
     );
@@ -257,7 +257,7 @@ async fn kill_9_mid_flood_then_restart_resumes_and_nothing_runs_twice() {
     assert!(executed.len() > before, "resumed items ran");
     let creepers = executed
         .iter()
-        .filter(|c| *c == "summon minecraft:creeper ~ ~ ~")
+        .filter(|c| *c == "execute at @p run summon minecraft:creeper ~ ~ ~")
         .count() as i64;
     let (done, interrupted, waiting, lost, units) = count_statuses(&db);
     assert_eq!(waiting, 0, "nothing left waiting");

@@ -227,37 +227,51 @@ fn says(names: &[&str]) -> Vec<String> {
 }
 
 #[tokio::test(start_paused = true)]
-async fn drop_newest_keeps_the_first_and_protects_the_paid_gift() {
+async fn drop_newest_keeps_the_first_and_the_paid_gift_goes_first() {
     let (cmds, f) = run_overflow("dropNewest", true).await;
     assert_eq!(
         cmds,
-        says(&["User 1", "User 2", "User 3", "User 9 x7"]),
-        "the paid gift ran although the lane was full"
+        says(&["User 9 x7", "User 1", "User 2", "User 3"]),
+        "the paid gift ran first although it came last"
     );
     assert_eq!(dropped(&f), 2);
 }
 
 #[tokio::test(start_paused = true)]
-async fn drop_newest_without_protection_drops_the_gift_too() {
-    let (cmds, f) = run_overflow("dropNewest", false).await;
-    assert_eq!(cmds, says(&["User 1", "User 2", "User 3"]));
-    assert_eq!(dropped(&f), 3);
-}
-
-#[tokio::test(start_paused = true)]
 async fn drop_oldest_keeps_the_latest() {
     let (cmds, f) = run_overflow("dropOldest", true).await;
-    assert_eq!(cmds, says(&["User 3", "User 4", "User 5", "User 9 x7"]));
+    assert_eq!(cmds, says(&["User 9 x7", "User 3", "User 4", "User 5"]));
     assert_eq!(dropped(&f), 2);
 }
 
 #[tokio::test(start_paused = true)]
-async fn coalesce_merges_repeats_with_a_summed_count() {
+async fn without_protection_paid_items_over_the_depth_follow_the_policy() {
     let rec = Recorder::new();
-    let (engine, h) = start(&overflow_profile("coalesce", false), &rec);
+    let (engine, h) = start(&overflow_profile("dropNewest", false), &rec);
     let mut rx = h.subscribe();
     h.pause("minecraft").unwrap();
-    // Five messages of 2 likes with "every 1": 2 runs per message, each with {count} = 2.
+    for i in 1..=5 {
+        h.submit_input(rose_final(10 + i, i, 1)).await.unwrap();
+    }
+    h.drain().await.unwrap();
+    h.resume("minecraft").unwrap();
+    h.drain().await.unwrap();
+    let f = finals(&mut rx);
+    engine.shutdown(Shutdown::Drain).await;
+    assert_eq!(
+        rec.commands(),
+        says(&["User 1 x1", "User 2 x1", "User 3 x1"])
+    );
+    assert_eq!(dropped(&f), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn like_milestones_of_one_rule_merge_into_one_run_with_the_count() {
+    let rec = Recorder::new();
+    let (engine, h) = start(&overflow_profile("dropNewest", true), &rec);
+    let mut rx = h.subscribe();
+    h.pause("minecraft").unwrap();
+    // Five messages of 2 likes with "every 1": 2 crossings each.
     for i in 1..=5u64 {
         h.submit_input(Input {
             msg_id: 100 + i,
@@ -275,20 +289,43 @@ async fn coalesce_merges_repeats_with_a_summed_count() {
     h.resume("minecraft").unwrap();
     h.drain().await.unwrap();
     let f = finals(&mut rx);
+    let lane = h
+        .lanes()
+        .into_iter()
+        .find(|l| l.name == "minecraft")
+        .unwrap();
     engine.shutdown(Shutdown::Drain).await;
-    let cmds = rec.commands();
-    // 10 like runs; 3 fit, the other 7 merge into the last waiting one.
-    assert_eq!(cmds.len(), 3, "{cmds:?}");
-    let total: u64 = cmds
-        .iter()
-        .map(|c| c.rsplit('x').next().unwrap().parse::<u64>().unwrap())
-        .sum();
-    assert_eq!(total, 20, "no like lost in merging: {cmds:?}");
+    // One run carrying all ten crossings.
+    assert_eq!(rec.commands(), says(&["User 4 x10"]));
     let merged = f
         .iter()
         .filter(|(_, s)| matches!(s, ItemStatus::Dropped { reason } if reason.starts_with("merged into")))
         .count();
-    assert_eq!(merged, 7);
+    assert_eq!(merged, 4);
+    assert_eq!(lane.coalesced, 4);
+}
+
+#[tokio::test(start_paused = true)]
+async fn coalesce_policy_merges_repeats_over_the_depth() {
+    let rec = Recorder::new();
+    let (engine, h) = start(&overflow_profile("coalesce", true), &rec);
+    let mut rx = h.subscribe();
+    h.pause("minecraft").unwrap();
+    for i in 1..=5 {
+        h.submit_input(chat(i, i, "!go")).await.unwrap();
+    }
+    h.drain().await.unwrap();
+    h.resume("minecraft").unwrap();
+    h.drain().await.unwrap();
+    let f = finals(&mut rx);
+    engine.shutdown(Shutdown::Drain).await;
+    // Three fit; the other two merge into the last waiting one (one run, {count} 3).
+    assert_eq!(rec.commands(), says(&["User 1", "User 2", "User 3"]));
+    let merged = f
+        .iter()
+        .filter(|(_, s)| matches!(s, ItemStatus::Dropped { reason } if reason.starts_with("merged into")))
+        .count();
+    assert_eq!(merged, 2);
 }
 
 #[tokio::test(start_paused = true)]

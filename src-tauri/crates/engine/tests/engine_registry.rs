@@ -203,3 +203,100 @@ async fn reload_applies_new_rules_and_lanes() {
     assert!(h.lanes().iter().any(|l| l.name == "chat"));
     engine.shutdown(Shutdown::Drain).await;
 }
+
+/// The seed rejects a gift it cannot credit to anyone; so does the engine: a warning, the
+/// stats count it as invalid, and nothing is queued.
+#[tokio::test]
+async fn a_gift_with_no_usable_viewer_is_rejected_and_counted_invalid() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rec = Recorder::new();
+    let (engine, report) = Engine::start(
+        &Profile::from_json(ROSE).expect("profile"),
+        rec.clone(),
+        EngineConfig {
+            data_dir: Some(dir.path().to_path_buf()),
+            ..EngineConfig::default()
+        },
+    )
+    .expect("engine");
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    let h = engine.handle();
+    let mut rx = h.subscribe();
+    let mut nobody = gift_event(20, 5, 2, true, Some((2, SettleReason::Final)));
+    if let Event::Gift(g) = &mut nobody {
+        g.gift.user = None;
+    }
+    let mut nameless = gift_event(21, 5, 2, true, Some((2, SettleReason::Final)));
+    if let Event::Gift(g) = &mut nameless {
+        g.gift.user = Some(User {
+            id: 0,
+            unique_id: " ".into(),
+            nickname: String::new(),
+            ..User::default()
+        });
+    }
+    h.submit(&nobody).await.expect("submit");
+    h.submit(&nameless).await.expect("submit");
+    h.submit(&gift_event(22, 5, 1, true, Some((1, SettleReason::Final))))
+        .await
+        .expect("submit");
+    h.drain().await.expect("drain");
+    assert_eq!(rec.commands().len(), 1, "only the credited gift runs");
+    let mut warnings = Vec::new();
+    let mut items = 0;
+    while let Ok(u) = rx.try_recv() {
+        match u {
+            EngineUpdate::Warning { message, .. } => warnings.push(message),
+            EngineUpdate::Item(i) if i.item.msg_id != 22 => items += 1,
+            _ => {}
+        }
+    }
+    assert_eq!(items, 0);
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(warnings.iter().all(|w| w.contains("no usable viewer")));
+    let stats = h.stats().await.expect("stats");
+    assert_eq!(stats.invalid_events, 2);
+    assert_eq!(stats.gift_units, 1);
+    engine.shutdown(Shutdown::Drain).await;
+}
+
+#[tokio::test]
+async fn the_start_report_says_which_of_two_rules_for_one_gift_wins() {
+    let json = r#"{"schemaVersion": 1,
+      "actions": [{"id": "c", "steps": [{"type": "command", "template": "say {gift}"}]}],
+      "rules": [{"id": "rose-name", "trigger": {"type": "gift", "name": "Rose"}, "actions": ["c"]},
+                {"id": "rose-id", "trigger": {"type": "gift", "id": 5655}, "actions": ["c"]}]}"#;
+    let rec = Recorder::new();
+    let (engine, report) = Engine::start(
+        &Profile::from_json(json).expect("profile"),
+        rec.clone(),
+        EngineConfig::default(),
+    )
+    .expect("engine");
+    assert_eq!(report.warnings.len(), 1);
+    assert!(
+        report.warnings[0].contains("\"rose-name\" wins"),
+        "{:?}",
+        report.warnings
+    );
+    let h = engine.handle();
+    h.submit(&gift_event(1, 5, 3, true, Some((3, SettleReason::Final))))
+        .await
+        .expect("submit");
+    h.drain().await.expect("drain");
+    // Three units, by the name rule only.
+    assert_eq!(rec.commands(), vec!["say Rose"; 3]);
+    // A reload (the Mapping view saving) says it again.
+    let mut rx = h.subscribe();
+    h.reload(Profile::from_json(json).expect("profile"))
+        .await
+        .expect("reload");
+    let mut said = false;
+    while let Ok(u) = rx.try_recv() {
+        if let EngineUpdate::Warning { message, .. } = u {
+            said |= message.contains("\"rose-name\" wins");
+        }
+    }
+    assert!(said);
+    engine.shutdown(Shutdown::Drain).await;
+}

@@ -19,6 +19,9 @@ pub fn wall_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// Loudest a planned sound may be (a step's volume times the master volume).
+pub const MAX_VOLUME: f32 = 2.0;
+
 /// One step, ready to run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
@@ -43,7 +46,16 @@ pub enum ItemStatus {
     Dropped {
         reason: String,
     },
-    Skipped,
+    /// Not run: the user skipped it, or (for a paid unit) a filter, a cooldown or the
+    /// per-streak cap stopped it. Paid units always leave such a trace.
+    Skipped {
+        #[serde(default)]
+        reason: String,
+    },
+    /// It waited longer than its lane allows (`maxAgeMs`, `unpaidMaxAgeMs`) and was not run.
+    Expired {
+        reason: String,
+    },
     /// It was running when the app stopped unexpectedly; it may have run, so it is not run
     /// again unless the user asks.
     Interrupted,
@@ -57,14 +69,19 @@ impl ItemStatus {
             ItemStatus::Done => "done",
             ItemStatus::Failed { .. } => "failed",
             ItemStatus::Dropped { .. } => "dropped",
-            ItemStatus::Skipped => "skipped",
+            ItemStatus::Skipped { .. } => "skipped",
+            ItemStatus::Expired { .. } => "expired",
             ItemStatus::Interrupted => "interrupted",
         }
     }
 
     pub fn reason(&self) -> Option<&str> {
         match self {
-            ItemStatus::Failed { reason, .. } | ItemStatus::Dropped { reason } => Some(reason),
+            ItemStatus::Failed { reason, .. }
+            | ItemStatus::Dropped { reason }
+            | ItemStatus::Expired { reason } => Some(reason),
+            ItemStatus::Skipped { reason } if !reason.is_empty() => Some(reason),
+            ItemStatus::Skipped { .. } => None,
             ItemStatus::Interrupted => Some("interrupted — may have run"),
             _ => None,
         }
@@ -149,19 +166,29 @@ pub struct CompiledAction {
 #[derive(Clone, Debug, Default)]
 pub struct ActionBook {
     actions: HashMap<String, CompiledAction>,
+    /// The profile's `masterVolume`, multiplied into every sound step when it is planned.
+    master_volume: f32,
 }
 
 impl ActionBook {
-    /// Parses every template; the error names the action and step.
+    /// Parses every template with `{player}` = `@p`; the error names the action and step.
     pub fn new(actions: &[Action]) -> Result<Self, (String, usize, TemplateError)> {
+        Self::with_player(actions, crate::outputs::template::DEFAULT_PLAYER)
+    }
+
+    /// Parses every template with the profile's `{player}`.
+    pub fn with_player(
+        actions: &[Action],
+        player: &str,
+    ) -> Result<Self, (String, usize, TemplateError)> {
         let mut map = HashMap::new();
         for a in actions {
             let mut templates = Vec::with_capacity(a.steps.len());
             for (i, s) in a.steps.iter().enumerate() {
                 templates.push(match s {
-                    Step::Command { template } => {
-                        Some(Template::parse(template).map_err(|e| (a.id.clone(), i, e))?)
-                    }
+                    Step::Command { template } => Some(
+                        Template::parse_for(template, player).map_err(|e| (a.id.clone(), i, e))?,
+                    ),
                     _ => None,
                 });
             }
@@ -173,7 +200,19 @@ impl ActionBook {
                 },
             );
         }
-        Ok(ActionBook { actions: map })
+        Ok(ActionBook {
+            actions: map,
+            master_volume: 1.0,
+        })
+    }
+
+    /// Everything from the profile: its actions, its `{player}` and its master volume.
+    pub fn for_profile(
+        profile: &super::profile::Profile,
+    ) -> Result<Self, (String, usize, TemplateError)> {
+        let mut book = Self::with_player(&profile.actions, &profile.minecraft.player)?;
+        book.master_volume = profile.sound.master_volume;
+        Ok(book)
     }
 
     pub fn get(&self, id: &str) -> Option<&CompiledAction> {
@@ -206,7 +245,7 @@ impl ActionBook {
                 },
                 (Step::Sound { file, volume }, _) => PlannedStep::Sound {
                     file: file.clone(),
-                    volume: *volume,
+                    volume: (volume * self.master_volume).clamp(0.0, MAX_VOLUME),
                 },
                 (Step::Delay { ms }, _) => PlannedStep::Delay { ms: *ms },
                 (Step::Command { .. }, None) => continue,

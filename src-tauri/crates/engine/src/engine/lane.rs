@@ -1,10 +1,16 @@
 //! Lanes: named queues, each owned by one task that paces and runs its items.
 //!
-//! A lane takes items from the handler over a channel it drains at once into its own queue,
-//! where the depth limit and overflow policy apply, so the handler never waits on a busy
+//! A lane takes items from the handler over a channel it drains at once into its own queues,
+//! where the depth limits and overflow policy apply, so the handler never waits on a busy
 //! output. A serial lane runs one item at a time with `minGapMs` between them; an overlap lane
 //! runs up to `maxConcurrent` at once. Every start is recorded durably *before* the item's
 //! first step runs (see [`Reporter::running`]).
+//!
+//! Order: paid items first (FIFO among them), then unpaid ones (FIFO): no unpaid item starts
+//! while a paid one waits. Age: a waiting item older than `maxAgeMs` (unpaid: `unpaidMaxAgeMs`)
+//! expires instead of running. Memory: at most `maxDepth` unpaid and `maxDepth` paid items are
+//! held; further paid items wait in the store (their ids only in memory) and are read back as
+//! the lane drains. Room-total like items of the same rule merge into one run with `{count}`.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -17,9 +23,16 @@ use tokio::time::{sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
 
 use super::exec::Executor;
-use super::item::{ActionBook, ItemStatus, PlannedStep, QueueItem};
+use super::input::EventKind;
+use super::item::{wall_ms, ActionBook, ItemStatus, PlannedStep, QueueItem};
 use super::report::{EngineUpdate, Reporter};
 use super::rules::{LaneConfig, LaneMode, Overflow};
+use super::store::StoreError;
+
+/// Paid items read back from the store at once.
+const REFILL_BATCH: usize = 1_024;
+/// After a failed read-back, the pause before the next try.
+const REFILL_RETRY: Duration = Duration::from_secs(1);
 
 /// What the queue view shows for a lane.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -28,7 +41,12 @@ pub struct LaneSnapshot {
     pub name: String,
     pub mode: LaneMode,
     pub paused: bool,
+    /// Everything waiting: paid (in memory and in the store) and unpaid.
     pub waiting: usize,
+    /// Of `waiting`, the paid items.
+    pub waiting_paid: usize,
+    /// Of `waiting_paid`, the items kept in the store rather than in memory.
+    pub spilled: usize,
     pub running: Vec<u64>,
     pub max_depth: usize,
     pub done: u64,
@@ -36,8 +54,10 @@ pub struct LaneSnapshot {
     pub skipped: u64,
     /// Dropped by the overflow policy, clear or panic.
     pub dropped: u64,
-    /// Merged into a waiting item by the coalesce policy.
+    /// Merged into a waiting item (coalesce policy, like items of one rule).
     pub coalesced: u64,
+    /// Waited longer than the lane's age limit and were not run.
+    pub expired: u64,
 }
 
 impl LaneSnapshot {
@@ -47,8 +67,8 @@ impl LaneSnapshot {
 }
 
 pub(crate) enum LaneMsg {
-    /// `resume`: an item from before a restart; it was already accepted once, so the
-    /// overflow policy does not apply again.
+    /// `resume`: an item from before a restart (or a re-run); it was already accepted once,
+    /// so the overflow policy does not apply again, and it is already in the store.
     Enqueue {
         item: Box<QueueItem>,
         resume: bool,
@@ -93,12 +113,33 @@ struct Running {
     skip: CancellationToken,
 }
 
+/// A waiting item and when it started waiting (tokio's clock, for the age limits).
+struct Waiting {
+    item: Arc<QueueItem>,
+    since: Instant,
+}
+
+/// A paid item kept in the store while the lane has `maxDepth` paid items in memory.
+#[derive(Clone, Copy)]
+struct Spilled {
+    id: u64,
+    since: Instant,
+}
+
+type Refill = Result<Vec<Result<QueueItem, (u64, String)>>, StoreError>;
+
 struct Lane<E> {
     cfg: LaneConfig,
     book: Arc<ActionBook>,
     exec: Arc<E>,
     reporter: Arc<Reporter>,
-    queue: VecDeque<Arc<QueueItem>>,
+    paid: VecDeque<Waiting>,
+    unpaid: VecDeque<Waiting>,
+    spilled: VecDeque<Spilled>,
+    /// Paid items being read back from the store, and the answer.
+    refilling: Vec<Spilled>,
+    refill: Option<oneshot::Receiver<Refill>>,
+    refill_retry: Option<Instant>,
     tasks: JoinSet<ItemStatus>,
     running: HashMap<Id, Running>,
     paused: bool,
@@ -131,7 +172,12 @@ pub(crate) fn spawn<E: Executor>(
         book,
         exec,
         reporter,
-        queue: VecDeque::new(),
+        paid: VecDeque::new(),
+        unpaid: VecDeque::new(),
+        spilled: VecDeque::new(),
+        refilling: Vec::new(),
+        refill: None,
+        refill_retry: None,
         tasks: JoinSet::new(),
         running: HashMap::new(),
         paused: false,
@@ -146,11 +192,35 @@ pub(crate) fn spawn<E: Executor>(
     LaneHandle { tx, snapshot }
 }
 
+/// The tokio instant `queued_ms` (wall clock) corresponds to, for items from the store.
+fn since_wall(queued_ms: i64) -> Instant {
+    let now = Instant::now();
+    let age = u64::try_from(wall_ms().saturating_sub(queued_ms)).unwrap_or(0);
+    now.checked_sub(Duration::from_millis(age)).unwrap_or(now)
+}
+
+fn secs(ms: u64) -> String {
+    if ms % 1000 == 0 {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    }
+}
+
 impl<E: Executor> Lane<E> {
+    /// Paid items exist that are not in memory yet: unpaid items must wait for them.
+    fn paid_elsewhere(&self) -> bool {
+        !self.spilled.is_empty() || !self.refilling.is_empty()
+    }
+
+    fn has_startable(&self) -> bool {
+        !self.paid.is_empty() || (!self.paid_elsewhere() && !self.unpaid.is_empty())
+    }
+
     fn can_start(&self) -> bool {
         !self.paused
             && self.stopping.is_none()
-            && !self.queue.is_empty()
+            && self.has_startable()
             && self.running.len() < self.limit()
     }
 
@@ -161,15 +231,46 @@ impl<E: Executor> Lane<E> {
         }
     }
 
+    fn waiting(&self) -> usize {
+        self.paid.len() + self.unpaid.len() + self.spilled.len() + self.refilling.len()
+    }
+
+    fn max_age(&self, paid: bool) -> Duration {
+        Duration::from_millis(if paid {
+            self.cfg.max_age_ms
+        } else {
+            self.cfg.unpaid_max_age_ms.min(self.cfg.max_age_ms)
+        })
+    }
+
+    /// When the oldest waiting item in memory expires.
+    fn next_expiry(&self) -> Option<Instant> {
+        let paid = self.paid.front().map(|w| w.since + self.max_age(true));
+        let unpaid = self.unpaid.front().map(|w| w.since + self.max_age(false));
+        match (paid, unpaid) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     async fn run(mut self, mut rx: mpsc::UnboundedReceiver<LaneMsg>, cancel: CancellationToken) {
         loop {
+            self.expire_old(Instant::now());
+            self.maybe_refill();
             // Start what may start now without a timer: even an expired sleep costs a timer
             // tick, which is most of the latency budget with pacing off.
             while self.can_start() && self.next_start <= Instant::now() {
                 self.start_next();
             }
-            let can_start = self.can_start();
-            let next_start = self.next_start;
+            let wake = [
+                self.can_start().then_some(self.next_start),
+                self.next_expiry(),
+                self.refill_retry,
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            let refilling = self.refill.is_some();
             tokio::select! {
                 biased;
                 _ = cancel.cancelled() => break,
@@ -182,7 +283,19 @@ impl<E: Executor> Lane<E> {
                     Some(msg) => self.on_msg(msg),
                     None => break,
                 },
-                _ = sleep_until(next_start), if can_start => self.start_next(),
+                loaded = async {
+                    match self.refill.as_mut() {
+                        Some(rx) => rx.await.unwrap_or(Err(StoreError::Stopped)),
+                        None => std::future::pending().await,
+                    }
+                }, if refilling => self.on_refill(loaded),
+                _ = sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {
+                    if self.refill_retry.is_some_and(|t| t <= Instant::now()) {
+                        self.refill_retry = None;
+                    }
+                    // Expired items leave the snapshot now, not at the next event.
+                    self.expire_old(Instant::now());
+                }
             }
             if self.stopping.is_some() && self.running.is_empty() {
                 break;
@@ -219,15 +332,18 @@ impl<E: Executor> Lane<E> {
                 }
             }
             LaneMsg::Clear { reason } => {
-                for item in std::mem::take(&mut self.queue) {
+                let waiting: Vec<Waiting> =
+                    self.paid.drain(..).chain(self.unpaid.drain(..)).collect();
+                for w in waiting {
                     self.stats.dropped += 1;
                     self.reporter.finished(
-                        &item,
+                        &w.item,
                         ItemStatus::Dropped {
                             reason: reason.clone(),
                         },
                     );
                 }
+                self.drop_spilled(&reason);
                 self.lane_changed();
             }
             LaneMsg::Configure(cfg) => {
@@ -242,47 +358,116 @@ impl<E: Executor> Lane<E> {
         }
     }
 
+    /// Drops the paid items kept in the store (clear, panic). They are not in memory, so
+    /// their status goes to the store directly and one warning says how many.
+    fn drop_spilled(&mut self, reason: &str) {
+        let ids: Vec<Spilled> = self
+            .spilled
+            .drain(..)
+            .chain(self.refilling.drain(..))
+            .collect();
+        self.refill = None;
+        if ids.is_empty() {
+            return;
+        }
+        if let Some(store) = self.reporter.store() {
+            let status = ItemStatus::Dropped {
+                reason: reason.to_owned(),
+            };
+            for s in &ids {
+                store.item_status(s.id, &status);
+            }
+        }
+        self.stats.dropped += ids.len() as u64;
+        self.reporter.warning(format!(
+            "lane {}: {} paid item(s) waiting in the store dropped ({reason})",
+            self.cfg.name,
+            ids.len()
+        ));
+    }
+
     fn enqueue(&mut self, item: Arc<QueueItem>, resume: bool) {
-        if resume || self.queue.len() < self.cfg.max_depth {
-            self.admit(item);
+        let since = if resume {
+            since_wall(item.queued_ms)
+        } else {
+            Instant::now()
+        };
+        if item.paid {
+            self.enqueue_paid(item, since, resume);
             return;
         }
-        if item.paid && self.cfg.protect_paid {
-            tracing::info!(
-                lane = %self.cfg.name,
-                item = item.id,
-                waiting = self.queue.len(),
-                "lane over its depth; a paid item is kept anyway"
-            );
-            self.admit(item);
+        // Like milestones of one rule are one thing happening often: merged, not queued
+        // one by one (a storm of likes must not bury everything else).
+        if item.kind == EventKind::Like {
+            if let Some(pos) = self.unpaid.iter().rposition(|w| {
+                w.item.kind == EventKind::Like
+                    && w.item.rule_id == item.rule_id
+                    && w.item.action_id == item.action_id
+            }) {
+                self.coalesce(false, pos, &item);
+                return;
+            }
+        }
+        if resume || self.unpaid.len() < self.cfg.max_depth {
+            self.admit(false, item, since);
             return;
         }
-        let full = format!("lane {} full ({} waiting)", self.cfg.name, self.queue.len());
+        self.overflow(false, item, since);
+    }
+
+    fn enqueue_paid(&mut self, item: Arc<QueueItem>, since: Instant, resume: bool) {
+        let in_order = !self.paid_elsewhere();
+        if in_order && self.paid.len() < self.cfg.max_depth {
+            self.admit(true, item, since);
+            return;
+        }
+        // An item from before a restart (or a re-run) was accepted once already.
+        if !self.cfg.protect_paid && in_order && !resume {
+            self.overflow(true, item, since);
+            return;
+        }
+        if self.reporter.store().is_some() {
+            // Kept in the store, in order; only the id stays in memory.
+            self.reporter.queued(&item);
+            if self.spilled.is_empty() {
+                tracing::info!(lane = %self.cfg.name, item = item.id, "paid items beyond the lane's depth wait in the store");
+            }
+            self.spilled.push_back(Spilled { id: item.id, since });
+            return;
+        }
+        let reason = format!(
+            "lane {} holds {} paid items, its limit in memory, and has no store to keep more: refused",
+            self.cfg.name,
+            self.paid.len()
+        );
+        self.drop_item(&item, reason, resume);
+    }
+
+    fn overflow(&mut self, paid: bool, item: Arc<QueueItem>, since: Instant) {
+        let queue = if paid { &self.paid } else { &self.unpaid };
+        let full = format!("lane {} full ({} waiting)", self.cfg.name, queue.len());
         match self.cfg.overflow {
             Overflow::DropNewest => self.drop_item(&item, format!("{full}: newest dropped"), false),
             Overflow::DropOldest => {
-                let protect = self.cfg.protect_paid;
-                match self.queue.iter().position(|i| !(protect && i.paid)) {
-                    Some(pos) => {
-                        if let Some(old) = self.queue.remove(pos) {
-                            self.drop_item(&old, format!("{full}: oldest dropped"), true);
-                        }
-                        self.admit(item);
+                let queue = if paid {
+                    &mut self.paid
+                } else {
+                    &mut self.unpaid
+                };
+                match queue.pop_front() {
+                    Some(old) => {
+                        self.drop_item(&old.item, format!("{full}: oldest dropped"), true);
+                        self.admit(paid, item, since);
                     }
-                    None => self.drop_item(
-                        &item,
-                        format!("{full} of paid items: newest dropped"),
-                        false,
-                    ),
+                    None => self.drop_item(&item, format!("{full}: newest dropped"), false),
                 }
             }
             Overflow::Coalesce => {
-                let target = self
-                    .queue
-                    .iter()
-                    .rposition(|i| i.action_id == item.action_id && i.rule_id == item.rule_id);
+                let target = queue.iter().rposition(|w| {
+                    w.item.action_id == item.action_id && w.item.rule_id == item.rule_id
+                });
                 match target {
-                    Some(pos) => self.coalesce(pos, &item),
+                    Some(pos) => self.coalesce(paid, pos, &item),
                     None => self.drop_item(
                         &item,
                         format!("{full}: nothing to merge with, dropped"),
@@ -293,9 +478,16 @@ impl<E: Executor> Lane<E> {
         }
     }
 
-    fn admit(&mut self, item: Arc<QueueItem>) {
+    fn admit(&mut self, paid: bool, item: Arc<QueueItem>, since: Instant) {
+        // Also for resumed and re-run items: a re-run is a new item the store has not seen,
+        // and writing a resumed one again changes nothing.
         self.reporter.queued(&item);
-        self.queue.push_back(item);
+        let w = Waiting { item, since };
+        if paid {
+            self.paid.push_back(w);
+        } else {
+            self.unpaid.push_back(w);
+        }
     }
 
     /// Drops `item`; `waiting` says whether it was in the queue (and so in the store).
@@ -310,11 +502,16 @@ impl<E: Executor> Lane<E> {
     }
 
     /// Merges `new` into the waiting item at `pos`: one run, `{count}` summed.
-    fn coalesce(&mut self, pos: usize, new: &Arc<QueueItem>) {
-        let Some(slot) = self.queue.get_mut(pos) else {
+    fn coalesce(&mut self, paid: bool, pos: usize, new: &Arc<QueueItem>) {
+        let queue = if paid {
+            &mut self.paid
+        } else {
+            &mut self.unpaid
+        };
+        let Some(slot) = queue.get_mut(pos) else {
             return;
         };
-        let mut merged = QueueItem::clone(slot);
+        let mut merged = QueueItem::clone(&slot.item);
         let count = merged.vars.count.unwrap_or(1) + new.vars.count.unwrap_or(1);
         merged.vars.count = Some(count);
         if let (Some(a), Some(b)) = (merged.vars.coins, new.vars.coins) {
@@ -336,7 +533,7 @@ impl<E: Executor> Lane<E> {
             }
         }
         let merged = Arc::new(merged);
-        *slot = merged.clone();
+        slot.item = merged.clone();
         self.stats.coalesced += 1;
         self.reporter.queued(&merged);
         self.reporter.rejected(
@@ -347,10 +544,130 @@ impl<E: Executor> Lane<E> {
         );
     }
 
-    fn start_next(&mut self) {
-        let Some(item) = self.queue.pop_front() else {
+    /// Expires the waiting items in memory that are past their lane's age limit.
+    fn expire_old(&mut self, now: Instant) {
+        for paid in [true, false] {
+            let limit = self.max_age(paid);
+            loop {
+                let queue = if paid {
+                    &mut self.paid
+                } else {
+                    &mut self.unpaid
+                };
+                if queue.front().is_none_or(|w| w.since + limit > now) {
+                    break;
+                }
+                if let Some(w) = queue.pop_front() {
+                    self.expire(w, paid, now);
+                }
+            }
+        }
+    }
+
+    fn expire(&mut self, w: Waiting, paid: bool, now: Instant) {
+        self.stats.expired += 1;
+        let (limit, field) = if paid {
+            (self.cfg.max_age_ms, "maxAgeMs")
+        } else {
+            (
+                self.cfg.unpaid_max_age_ms.min(self.cfg.max_age_ms),
+                "unpaidMaxAgeMs",
+            )
+        };
+        let waited =
+            u64::try_from(now.saturating_duration_since(w.since).as_millis()).unwrap_or(u64::MAX);
+        self.reporter.finished(
+            &w.item,
+            ItemStatus::Expired {
+                reason: format!(
+                    "not run: waited {} in lane {}, over its limit of {} ({field})",
+                    secs(waited),
+                    self.cfg.name,
+                    secs(limit)
+                ),
+            },
+        );
+    }
+
+    /// Reads paid items back from the store once the ones in memory run low.
+    fn maybe_refill(&mut self) {
+        if self.refill.is_some()
+            || self.spilled.is_empty()
+            || self.refill_retry.is_some()
+            || self.paid.len() > self.cfg.max_depth / 2
+        {
+            return;
+        }
+        let Some(store) = self.reporter.store().cloned() else {
             return;
         };
+        let room = self
+            .cfg
+            .max_depth
+            .saturating_sub(self.paid.len())
+            .clamp(1, REFILL_BATCH);
+        let n = room.min(self.spilled.len());
+        self.refilling = self.spilled.drain(..n).collect();
+        let ids: Vec<u64> = self.refilling.iter().map(|s| s.id).collect();
+        let (tx, rx) = oneshot::channel();
+        tokio::spawn(async move {
+            let _ = tx.send(store.items(ids).await);
+        });
+        self.refill = Some(rx);
+    }
+
+    fn on_refill(&mut self, loaded: Refill) {
+        self.refill = None;
+        let batch = std::mem::take(&mut self.refilling);
+        match loaded {
+            Ok(items) => {
+                for (s, item) in batch.into_iter().zip(items) {
+                    match item {
+                        Ok(item) => self.paid.push_back(Waiting {
+                            item: Arc::new(item),
+                            since: s.since,
+                        }),
+                        Err((id, reason)) => {
+                            self.stats.failed += 1;
+                            self.reporter.warning(format!(
+                                "lane {}: paid item {id} could not be read back from the store ({reason}); it stays queued there for the next start",
+                                self.cfg.name
+                            ));
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                self.reporter.warning(format!(
+                    "lane {}: paid items could not be read back from the store ({e}); trying again",
+                    self.cfg.name
+                ));
+                for s in batch.into_iter().rev() {
+                    self.spilled.push_front(s);
+                }
+                self.refill_retry = Some(Instant::now() + REFILL_RETRY);
+            }
+        }
+    }
+
+    fn start_next(&mut self) {
+        let now = Instant::now();
+        let w = loop {
+            let (w, paid) = match self.paid.pop_front() {
+                Some(w) => (w, true),
+                None if self.paid_elsewhere() => return,
+                None => match self.unpaid.pop_front() {
+                    Some(w) => (w, false),
+                    None => return,
+                },
+            };
+            if w.since + self.max_age(paid) <= now {
+                self.expire(w, paid, now);
+                continue;
+            }
+            break w;
+        };
+        let item = w.item;
         let skip = CancellationToken::new();
         let fut = run_item(
             item.clone(),
@@ -375,7 +692,9 @@ impl<E: Executor> Lane<E> {
                         may_have_run: true,
                     }
                 } else {
-                    ItemStatus::Skipped
+                    ItemStatus::Skipped {
+                        reason: "stopped before it ran".into(),
+                    }
                 };
                 (e.id(), status)
             }
@@ -386,7 +705,7 @@ impl<E: Executor> Lane<E> {
         match &status {
             ItemStatus::Done => self.stats.done += 1,
             ItemStatus::Failed { .. } => self.stats.failed += 1,
-            ItemStatus::Skipped => self.stats.skipped += 1,
+            ItemStatus::Skipped { .. } => self.stats.skipped += 1,
             _ => {}
         }
         self.reporter.finished(&done.item, status);
@@ -399,7 +718,7 @@ impl<E: Executor> Lane<E> {
         if self.idle_waiters.is_empty() {
             return;
         }
-        if self.running.is_empty() && (self.queue.is_empty() || self.paused) {
+        if self.running.is_empty() && (self.waiting() == 0 || self.paused) {
             for w in self.idle_waiters.drain(..) {
                 let _ = w.send(());
             }
@@ -409,7 +728,9 @@ impl<E: Executor> Lane<E> {
     fn current(&self) -> LaneSnapshot {
         let mut s = self.stats.clone();
         s.paused = self.paused;
-        s.waiting = self.queue.len();
+        s.waiting = self.waiting();
+        s.spilled = self.spilled.len() + self.refilling.len();
+        s.waiting_paid = self.paid.len() + s.spilled;
         s.running = self.running.values().map(|r| r.item.id).collect();
         s.running.sort_unstable();
         s
@@ -469,7 +790,9 @@ async fn run_item<E: Executor>(
                         may_have_run: true,
                     };
                 }
-                return ItemStatus::Skipped;
+                return ItemStatus::Skipped {
+                    reason: "skipped by the user".into(),
+                };
             }
             r = step_run => r,
         };

@@ -28,7 +28,7 @@ use crate::outputs::template::TemplateEvent;
 /// Streak ledgers are dropped after this long without news; the client forgets settled
 /// streaks after 2 minutes, so late messages older than this cannot reach us.
 const LEDGER_MEMORY: Duration = Duration::from_secs(600);
-/// Like milestones fired for one like message at most (a total jumping by millions after a
+/// Like milestones counted for one like message at most (a total jumping by millions after a
 /// reconnect must not flood the queue).
 const MAX_LIKE_RUNS: u64 = 100;
 
@@ -95,6 +95,11 @@ impl CompiledRule {
 pub struct RuleSet {
     rules: Vec<CompiledRule>,
     by_kind: HashMap<EventKind, Vec<usize>>,
+    /// Lowercased gift names some rule names: a gift in here never looks at id rules.
+    gift_names: HashSet<String>,
+    /// Some rule counts likes per viewer: only then are per-viewer counters kept (a million
+    /// likers must not cost memory nobody uses).
+    per_user_likes: bool,
 }
 
 impl RuleSet {
@@ -105,10 +110,28 @@ impl RuleSet {
             .map(|r| CompiledRule::new(r.clone(), actions))
             .collect();
         let mut by_kind: HashMap<EventKind, Vec<usize>> = HashMap::new();
+        let mut gift_names = HashSet::new();
         for (i, r) in rules.iter().enumerate() {
             by_kind.entry(r.kind()).or_default().push(i);
+            if let Some(n) = &r.gift_name {
+                gift_names.insert(n.clone());
+            }
         }
-        RuleSet { rules, by_kind }
+        let per_user_likes = rules.iter().any(|r| {
+            matches!(
+                r.rule.trigger,
+                Trigger::Likes {
+                    per_user: Some(_),
+                    ..
+                }
+            )
+        });
+        RuleSet {
+            rules,
+            by_kind,
+            gift_names,
+            per_user_likes,
+        }
     }
 
     pub fn rules(&self) -> &[CompiledRule] {
@@ -121,6 +144,11 @@ impl RuleSet {
 
     pub fn get(&self, i: usize) -> Option<&CompiledRule> {
         self.rules.get(i)
+    }
+
+    /// True when some enabled rule names this gift (case-insensitive).
+    pub fn names_gift(&self, name: &str) -> bool {
+        !self.gift_names.is_empty() && self.gift_names.contains(&name.trim().to_lowercase())
     }
 }
 
@@ -162,6 +190,47 @@ pub enum Skip {
     },
 }
 
+impl std::fmt::Display for Skip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secs = |ms: &u64| format!("{:.1} s", *ms as f64 / 1000.0);
+        match self {
+            Skip::NotFollower => write!(f, "the rule is for followers only"),
+            Skip::TooFewFollowers => write!(f, "the viewer has too few followers for this rule"),
+            Skip::NotModeratorOrSubscriber => {
+                write!(f, "the rule is for moderators or subscribers only")
+            }
+            Skip::UserCooldown { remaining_ms } => write!(
+                f,
+                "the rule's cooldown for this viewer had {} left",
+                secs(remaining_ms)
+            ),
+            Skip::GlobalCooldown { remaining_ms } => {
+                write!(f, "the rule's cooldown had {} left", secs(remaining_ms))
+            }
+            Skip::AlreadyFiredThisStream => {
+                write!(f, "the rule already fired for this viewer in this stream")
+            }
+            Skip::OverStreakCap { cap, units } => write!(
+                f,
+                "{units} unit(s) of the streak were over the rule's limit of {cap} runs per streak"
+            ),
+        }
+    }
+}
+
+/// Paid units a rule did not run (a filter, a cooldown, the per-streak cap). They become
+/// visible `skipped` queue items: a viewer paid, so the streamer must be able to see why
+/// nothing happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaidSkip {
+    /// Index into the [`RuleSet`].
+    pub rule: usize,
+    pub rule_id: String,
+    pub skip: Skip,
+    /// The template values, with `{count}` = the units not run and `{coins}` their value.
+    pub vars: TemplateEvent,
+}
+
 /// The outcome of one event.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Evaluation {
@@ -170,6 +239,8 @@ pub struct Evaluation {
     pub matches: Vec<Match>,
     /// Rules whose trigger matched but a filter said no.
     pub skipped: Vec<(String, Skip)>,
+    /// The paid units among those: each becomes a `skipped` item with the reason.
+    pub paid_skips: Vec<PaidSkip>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -214,6 +285,11 @@ impl MatchState {
         self.like_sum = 0;
         self.user_likes.clear();
         self.viewer_multiple.clear();
+    }
+
+    /// Viewers whose likes are counted one by one (only while a per-viewer like rule exists).
+    pub fn tracked_likers(&self) -> usize {
+        self.user_likes.len()
     }
 
     /// Rule indices change on reload; state keyed by them would then point at other rules.
@@ -410,6 +486,26 @@ fn gift_runs(mode: StreakMode, cap: u32, u: GiftUnits) -> Option<(u32, u64)> {
     }
 }
 
+/// The units of a streak as a "whole streak worth at least `min` coins" rule sees them: none
+/// until the streak's value reaches `min`, then all of them. So the rule fires once, when the
+/// threshold is crossed, with the whole streak in `{count}` (and units arriving later, e.g.
+/// after a lost final, add to it like for any rule).
+fn streak_value_units(u: GiftUnits, coins: u32, min: u64) -> GiftUnits {
+    let counted = |units: u32| {
+        if u64::from(units) * u64::from(coins) >= min {
+            units
+        } else {
+            0
+        }
+    };
+    GiftUnits {
+        settled_before: counted(u.settled_before),
+        settled_after: counted(u.settled_after),
+        live_before: counted(u.live_before),
+        live_after: counted(u.live_after),
+    }
+}
+
 /// The units a once-per-unit rule leaves out because of its cap, if any.
 fn units_over_cap(mode: StreakMode, cap: u32, u: GiftUnits) -> Option<Skip> {
     let cap = cap.max(1);
@@ -441,7 +537,9 @@ pub fn evaluate(
         }
     }
     let units = gift_units(input, state, now);
-    // Like counters move for every like, whether or not a rule listens.
+    // The room's like counter moves for every like, whether or not a rule listens (a rule
+    // added later counts from the right total); per-viewer counters only for rules that
+    // use them.
     let (likes_before, likes_after, user_before, user_after) = match &input.payload {
         Payload::Like { count, total } => {
             let count = u64::from(*count);
@@ -452,11 +550,19 @@ pub fn evaluate(
                 .unwrap_or_else(|| reported.saturating_sub(count));
             let after = before.max(reported);
             state.like_total = Some(after);
-            let who = viewer_key(input.user.as_ref());
-            let mine = state.user_likes.entry(who).or_insert(0);
-            let ub = *mine;
-            *mine += count;
-            (before, after, ub, *mine)
+            if !rules.per_user_likes && !state.user_likes.is_empty() {
+                // The per-viewer rule was removed by a reload.
+                state.user_likes = HashMap::new();
+            }
+            if rules.per_user_likes {
+                let who = viewer_key(input.user.as_ref());
+                let mine = state.user_likes.entry(who).or_insert(0);
+                let ub = *mine;
+                *mine += count;
+                (before, after, ub, *mine)
+            } else {
+                (before, after, 0, 0)
+            }
         }
         _ => (0, 0, 0, 0),
     };
@@ -465,31 +571,65 @@ pub fn evaluate(
     }
     let base = template_vars(input);
     let user = input.user.as_ref();
+    // The seed's order: the rules that name the gift, and only when none does, the rules
+    // keyed by its id. Coin-range rules are another trigger kind and apply beside either.
+    let (gift_lower, named) = match &input.payload {
+        Payload::Gift(g) => {
+            let lower = g.name.trim().to_lowercase();
+            let named = rules.names_gift(&lower);
+            (lower, named)
+        }
+        _ => (String::new(), false),
+    };
     for &i in rules.for_kind(input.kind()) {
         let Some(cr) = rules.get(i) else { continue };
         let rule = &cr.rule;
         let mut vars = base.clone();
         let mut paid = false;
+        let mut paid_units = 0u64;
+        let mut unit_coins = 0u64;
         let runs: u32 = match (&rule.trigger, &input.payload) {
             (trigger @ (Trigger::Gift { .. } | Trigger::GiftCoins { .. }), Payload::Gift(g)) => {
                 let matches = match trigger {
                     Trigger::Gift { id, .. } => {
-                        // The name matches first, then the id (names can be localised).
-                        let by_name = cr
-                            .gift_name
-                            .as_deref()
-                            .is_some_and(|n| g.name.to_lowercase() == n);
-                        by_name || id.is_some_and(|id| id == g.gift_id)
+                        if named {
+                            cr.gift_name.as_deref() == Some(gift_lower.as_str())
+                        } else {
+                            id.is_some_and(|id| id == g.gift_id)
+                        }
                     }
-                    Trigger::GiftCoins { min, max } => {
-                        g.coins >= *min && !max.is_some_and(|m| g.coins > m)
+                    Trigger::GiftCoins {
+                        unit_coins_at_least,
+                        unit_coins_at_most,
+                        ..
+                    } => {
+                        !unit_coins_at_least.is_some_and(|m| g.coins < m)
+                            && !unit_coins_at_most.is_some_and(|m| g.coins > m)
                     }
                     _ => false,
                 };
                 if !matches {
                     continue;
                 }
+                let units = match &rule.trigger {
+                    Trigger::GiftCoins {
+                        streak_coins_at_least: Some(n),
+                        ..
+                    } => streak_value_units(units, g.coins, *n),
+                    _ => units,
+                };
                 if let Some(over) = units_over_cap(cr.mode, rule.max_per_streak, units) {
+                    if let Skip::OverStreakCap { units: n, .. } = over {
+                        let mut v = vars.clone();
+                        v.count = Some(u64::from(n));
+                        v.coins = Some(u64::from(n) * u64::from(g.coins));
+                        out.paid_skips.push(PaidSkip {
+                            rule: i,
+                            rule_id: rule.id.clone(),
+                            skip: over.clone(),
+                            vars: v,
+                        });
+                    }
                     out.skipped.push((rule.id.clone(), over));
                 }
                 let Some((runs, count)) = gift_runs(cr.mode, rule.max_per_streak, units) else {
@@ -498,6 +638,12 @@ pub fn evaluate(
                 vars.count = Some(count);
                 vars.coins = Some(count * u64::from(g.coins));
                 paid = true;
+                unit_coins = u64::from(g.coins);
+                paid_units = if cr.mode == StreakMode::PerUnit {
+                    u64::from(runs)
+                } else {
+                    count
+                };
                 runs
             }
             (Trigger::Follow, Payload::Follow)
@@ -514,7 +660,10 @@ pub fn evaluate(
                 if total == 0 {
                     continue;
                 }
-                u32::try_from(total.min(MAX_LIKE_RUNS)).unwrap_or(1)
+                // One run that says how many thresholds were crossed: a like storm is one
+                // thing happening fast, not a queue of identical runs.
+                vars.count = Some(total.min(MAX_LIKE_RUNS));
+                1
             }
             (Trigger::ChatCommand { .. }, Payload::Chat { text }) => {
                 let text = text.trim();
@@ -550,6 +699,17 @@ pub fn evaluate(
             _ => continue,
         };
         if let Err(skip) = check_filters(&rule.filters, i, user, state, now) {
+            if paid {
+                let mut v = vars.clone();
+                v.count = Some(paid_units);
+                v.coins = Some(unit_coins * paid_units);
+                out.paid_skips.push(PaidSkip {
+                    rule: i,
+                    rule_id: rule.id.clone(),
+                    skip: skip.clone(),
+                    vars: v,
+                });
+            }
             out.skipped.push((rule.id.clone(), skip));
             continue;
         }

@@ -100,6 +100,9 @@ pub struct StartReport {
     /// Items that were running when the last run died; shown, not re-run.
     pub interrupted: Vec<QueueItem>,
     pub unreadable: Vec<(u64, String)>,
+    /// Things in the profile worth a look that do not stop it (e.g. a gift with a rule by
+    /// name and another by id: which one wins).
+    pub warnings: Vec<String>,
 }
 
 /// How to stop.
@@ -137,12 +140,10 @@ impl Engine {
         config: EngineConfig,
     ) -> Result<(Engine, StartReport), EngineError> {
         let book = Arc::new(
-            ActionBook::new(&profile.actions).map_err(|(action, step, e)| {
-                EngineError::Actions {
-                    action,
-                    step,
-                    reason: e.to_string(),
-                }
+            ActionBook::for_profile(profile).map_err(|(action, step, e)| EngineError::Actions {
+                action,
+                step,
+                reason: e.to_string(),
             })?,
         );
         let (store, recovery) = match &config.data_dir {
@@ -185,7 +186,15 @@ impl Engine {
             resumed: 0,
             interrupted: recovery.interrupted,
             unreadable: recovery.unreadable,
+            warnings: profile
+                .trigger_conflicts()
+                .into_iter()
+                .map(|c| c.message)
+                .collect(),
         };
+        for w in &report.warnings {
+            reporter.warning(w.clone());
+        }
         for item in &report.interrupted {
             reporter.send(EngineUpdate::Item(ItemUpdate {
                 item: Arc::new(item.clone()),
@@ -479,7 +488,9 @@ impl EngineHandle {
     /// This session's statistics, from the store.
     pub async fn stats(&self) -> Result<SessionStats, EngineError> {
         let store = self.reporter.store().ok_or(EngineError::NoStore)?;
-        Ok(store.stats().await?)
+        let mut stats = store.stats().await?;
+        stats.invalid_events = self.reporter.invalid_events();
+        Ok(stats)
     }
 
     /// Everything written so far is committed when this returns.

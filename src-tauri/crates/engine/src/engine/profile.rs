@@ -15,17 +15,50 @@ use serde_json::Value;
 
 use super::item::ActionBook;
 use super::rules::{Action, LaneConfig, Rule, Step, Trigger};
+use crate::outputs::template::{is_valid_player, DEFAULT_PLAYER};
 
 /// The schema version this build writes and reads natively.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 /// Backups kept by [`ProfileFile::save`].
 const BACKUPS: usize = 3;
 
 /// A migration from version `n` to `n + 1` works on raw JSON, so it can rename or reshape
-/// anything. `MIGRATIONS[i]` upgrades version `i + 1`... there is none yet: version 1 is the
-/// first. Add `fn v1_to_v2(Value) -> Result<Value, String>` here when the format changes.
+/// anything. `MIGRATIONS[i]` upgrades version `i + 1`.
 type Migration = fn(Value) -> Result<Value, String>;
-const MIGRATIONS: &[Migration] = &[];
+const MIGRATIONS: &[Migration] = &[v1_to_v2];
+
+/// Version 2 names what a coin rule measures (and spells `likes`' `perUser` as documented): version 1's `giftCoins` `min`/`max` were the
+/// value of each unit, now `unitCoinsAtLeast`/`unitCoinsAtMost` (beside the new
+/// `streakCoinsAtLeast`). Version 1 read a missing `min` as 0.
+fn v1_to_v2(mut value: Value) -> Result<Value, String> {
+    let Some(rules) = value.get_mut("rules").and_then(Value::as_array_mut) else {
+        return Ok(value);
+    };
+    for (i, rule) in rules.iter_mut().enumerate() {
+        let Some(trigger) = rule.get_mut("trigger").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        if trigger.get("type").and_then(Value::as_str) == Some("likes") {
+            // Version 1 read this one field in snake case (a serde detail), against its docs.
+            if let Some(n) = trigger.remove("per_user") {
+                trigger.insert("perUser".into(), n);
+            }
+            continue;
+        }
+        if trigger.get("type").and_then(Value::as_str) != Some("giftCoins") {
+            continue;
+        }
+        let min = trigger.remove("min").unwrap_or(Value::from(0));
+        if !min.is_u64() {
+            return Err(format!("rules[{i}].trigger.min must be a whole number"));
+        }
+        trigger.insert("unitCoinsAtLeast".into(), min);
+        if let Some(max) = trigger.remove("max") {
+            trigger.insert("unitCoinsAtMost".into(), max);
+        }
+    }
+    Ok(value)
+}
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ProfileError {
@@ -96,6 +129,30 @@ impl Default for SoundSettings {
     }
 }
 
+/// The streamer's side of Minecraft.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct MinecraftSettings {
+    /// The streamer's player: a name or a selector. It fills `{player}` in commands, so
+    /// `execute at {player} run summon ...` lands next to the streamer instead of at the world
+    /// spawn, where RCON commands run.
+    pub player: String,
+}
+
+impl Default for MinecraftSettings {
+    fn default() -> Self {
+        MinecraftSettings {
+            player: DEFAULT_PLAYER.into(),
+        }
+    }
+}
+
+impl MinecraftSettings {
+    pub fn is_default(&self) -> bool {
+        *self == MinecraftSettings::default()
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct SignSettings {
@@ -115,6 +172,8 @@ pub struct Profile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rcon: Option<RconSettings>,
     #[serde(default)]
+    pub minecraft: MinecraftSettings,
+    #[serde(default)]
     pub sound: SoundSettings,
     #[serde(default)]
     pub sign: SignSettings,
@@ -132,6 +191,7 @@ impl Default for Profile {
             schema_version: SCHEMA_VERSION,
             name: String::new(),
             rcon: None,
+            minecraft: MinecraftSettings::default(),
             sound: SoundSettings::default(),
             sign: SignSettings::default(),
             lanes: vec![LaneConfig::minecraft(), LaneConfig::sound()],
@@ -196,6 +256,17 @@ impl Profile {
                     "must be at least 1",
                 ));
             }
+            for (field, ms) in [
+                ("maxAgeMs", l.max_age_ms),
+                ("unpaidMaxAgeMs", l.unpaid_max_age_ms),
+            ] {
+                if ms == 0 {
+                    return Err(invalid(
+                        format!("lanes[{i}].{field}"),
+                        "must be at least 1 (items would expire before they could run)",
+                    ));
+                }
+            }
         }
         let mut actions = HashSet::new();
         for (i, a) in self.actions.iter().enumerate() {
@@ -237,7 +308,21 @@ impl Profile {
                 }
             }
         }
-        if let Err((action, step, e)) = ActionBook::new(&self.actions) {
+        if !(0.0..=2.0).contains(&self.sound.master_volume) {
+            return Err(invalid("sound.masterVolume", "must be between 0 and 2"));
+        }
+        if !is_valid_player(&self.minecraft.player) {
+            return Err(invalid(
+                "minecraft.player",
+                format!(
+                    "{:?} is neither a Minecraft name (3 to 16 letters, digits or _) nor a selector such as @p or @a[tag=streamer]",
+                    self.minecraft.player
+                ),
+            ));
+        }
+        if let Err((action, step, e)) =
+            ActionBook::with_player(&self.actions, &self.minecraft.player)
+        {
             let i = self
                 .actions
                 .iter()
@@ -278,10 +363,21 @@ impl Profile {
                     return Err(bad("name", "give the gift's name or id"));
                 }
                 Trigger::GiftCoins {
-                    min,
-                    max: Some(max),
+                    unit_coins_at_least: None,
+                    unit_coins_at_most: None,
+                    streak_coins_at_least: None,
+                } => {
+                    return Err(bad(
+                        "unitCoinsAtLeast",
+                        "give unitCoinsAtLeast / unitCoinsAtMost (each unit's value) or streakCoinsAtLeast (the whole streak's value)",
+                    ));
+                }
+                Trigger::GiftCoins {
+                    unit_coins_at_least: Some(min),
+                    unit_coins_at_most: Some(max),
+                    ..
                 } if max < min => {
-                    return Err(bad("max", "must not be below min"));
+                    return Err(bad("unitCoinsAtMost", "must not be below unitCoinsAtLeast"));
                 }
                 Trigger::Likes { every, per_user } => {
                     if every.is_none() && per_user.is_none() {
@@ -309,6 +405,95 @@ impl Profile {
             }
         }
         Ok(())
+    }
+}
+
+/// Two rules for one gift, one naming it and one keyed by its id. Both load; the rule that
+/// names the gift wins (the seed's order), so the id rule never fires for this gift.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TriggerConflict {
+    pub gift: String,
+    pub gift_id: u64,
+    /// The rule that names the gift: it fires.
+    pub winner: String,
+    /// The rule keyed by the id: silent for this gift while the winner exists.
+    pub loser: String,
+    pub message: String,
+}
+
+impl Profile {
+    /// Name-vs-id conflicts, knowing gift ids from the built-in catalogue and from rules that
+    /// give both a name and an id.
+    pub fn trigger_conflicts(&self) -> Vec<TriggerConflict> {
+        self.trigger_conflicts_with(&tiktok_live::gifts::builtin())
+    }
+
+    /// Like [`Profile::trigger_conflicts`] with the room's own catalogue.
+    pub fn trigger_conflicts_with(
+        &self,
+        catalogue: &[tiktok_live::gifts::CatalogGift],
+    ) -> Vec<TriggerConflict> {
+        let lower = |s: &str| s.trim().to_lowercase();
+        let enabled = || self.rules.iter().filter(|r| r.enabled);
+        let mut out = Vec::new();
+        for loser in enabled() {
+            let Trigger::Gift {
+                name: own,
+                id: Some(gift_id),
+            } = &loser.trigger
+            else {
+                continue;
+            };
+            let own = own.as_deref().map(lower);
+            let mut names: Vec<String> = catalogue
+                .iter()
+                .filter(|g| g.id == *gift_id)
+                .map(|g| lower(&g.name))
+                .collect();
+            for r in enabled() {
+                if let Trigger::Gift {
+                    name: Some(n),
+                    id: Some(i),
+                } = &r.trigger
+                {
+                    if i == gift_id {
+                        names.push(lower(n));
+                    }
+                }
+            }
+            names.sort();
+            names.dedup();
+            for name in names.iter().filter(|n| Some(*n) != own.as_ref()) {
+                for winner in enabled().filter(|r| r.id != loser.id) {
+                    let Trigger::Gift { name: Some(n), .. } = &winner.trigger else {
+                        continue;
+                    };
+                    if lower(n) != *name
+                        || out
+                            .iter()
+                            .any(|c: &TriggerConflict| c.winner == winner.id && c.loser == loser.id)
+                    {
+                        continue;
+                    }
+                    out.push(TriggerConflict {
+                        gift: n.trim().to_owned(),
+                        gift_id: *gift_id,
+                        winner: winner.id.clone(),
+                        loser: loser.id.clone(),
+                        message: format!(
+                            "rules {:?} (gift name {:?}) and {:?} (gift id {gift_id}) are for the same gift: {:?} wins; {:?} fires for it only while no rule names it",
+                            winner.id,
+                            n.trim(),
+                            loser.id,
+                            winner.id,
+                            loser.id
+                        ),
+                    });
+                }
+            }
+        }
+        out
     }
 }
 
@@ -487,6 +672,10 @@ mod tests {
                 r#"{"schemaVersion": 1, "lanes": [{"name": "minecraft", "maxDepth": "big"}]}"#,
                 "lanes[0].maxDepth",
             ),
+            (
+                r#"{"schemaVersion": 2, "lanes": [{"name": "minecraft", "unpaidMaxAgeMs": 0}]}"#,
+                "lanes[0].unpaidMaxAgeMs",
+            ),
             (r#"{"rules": []}"#, "schemaVersion"),
         ];
         for (text, path) in cases {
@@ -533,5 +722,147 @@ mod tests {
         assert_eq!(b1.name, "v3");
         assert!(file.backup_path(3).exists());
         assert!(!file.backup_path(4).exists());
+    }
+
+    #[test]
+    fn version_1_coin_rules_are_migrated_to_the_named_fields() {
+        let v1 = r#"{"schemaVersion": 1,
+            "actions": [{"id": "a", "steps": [{"type": "command", "template": "say hi"}]}],
+            "rules": [
+              {"id": "range", "trigger": {"type": "giftCoins", "min": 100, "max": 500}, "actions": ["a"]},
+              {"id": "any", "trigger": {"type": "giftCoins"}, "actions": ["a"]},
+              {"id": "f", "trigger": {"type": "follow"}, "actions": ["a"]},
+              {"id": "l", "trigger": {"type": "likes", "per_user": 50}, "actions": ["a"]}
+            ]}"#;
+        let p = Profile::from_json(v1).unwrap();
+        assert_eq!(
+            p.rules[3].trigger,
+            Trigger::Likes {
+                every: None,
+                per_user: Some(50)
+            }
+        );
+        assert!(p.to_json().contains("\"perUser\": 50"));
+        assert_eq!(p.schema_version, SCHEMA_VERSION);
+        assert_eq!(
+            p.rules[0].trigger,
+            Trigger::GiftCoins {
+                unit_coins_at_least: Some(100),
+                unit_coins_at_most: Some(500),
+                streak_coins_at_least: None
+            }
+        );
+        assert_eq!(
+            p.rules[1].trigger,
+            Trigger::GiftCoins {
+                unit_coins_at_least: Some(0),
+                unit_coins_at_most: None,
+                streak_coins_at_least: None
+            }
+        );
+        let text = p.to_json();
+        assert!(text.contains("\"unitCoinsAtLeast\": 100"), "{text}");
+        assert_eq!(Profile::from_json(&text).unwrap(), p);
+        // The old names are not accepted in a version 2 file.
+        let v2 = v1.replace("\"schemaVersion\": 1", "\"schemaVersion\": 2");
+        let err = Profile::from_json(&v2);
+        assert!(
+            matches!(
+                &err,
+                Err(ProfileError::Invalid { path, reason })
+                    if path.starts_with("rules[0].trigger") && reason.contains("unknown field")
+            ),
+            "{err:?}"
+        );
+        // A coin rule must say what it measures.
+        let empty = r#"{"schemaVersion": 2,
+            "actions": [{"id": "a", "steps": [{"type": "command", "template": "say hi"}]}],
+            "rules": [{"id": "r", "trigger": {"type": "giftCoins"}, "actions": ["a"]}]}"#;
+        assert!(matches!(
+            Profile::from_json(empty),
+            Err(ProfileError::Invalid { ref path, .. }) if path == "rules[0].trigger.unitCoinsAtLeast"
+        ));
+    }
+
+    #[test]
+    fn the_player_setting_is_checked_and_fills_player() {
+        let text = r#"{"schemaVersion": 2, "minecraft": {"player": "Steve Jobs"}}"#;
+        assert!(matches!(
+            Profile::from_json(text),
+            Err(ProfileError::Invalid { ref path, .. }) if path == "minecraft.player"
+        ));
+        let p = Profile::from_json(minimal()).unwrap();
+        assert_eq!(p.minecraft.player, "@p");
+        let text = r#"{"schemaVersion": 2, "minecraft": {"player": "Steve_01"},
+            "actions": [{"id": "a", "steps": [{"type": "command", "template": "execute at {player} run summon minecraft:tnt ~ ~ ~"}]}]}"#;
+        let p = Profile::from_json(text).unwrap();
+        let book = ActionBook::for_profile(&p).unwrap();
+        let steps = book
+            .plan("a", &Default::default(), &mut fastrand::Rng::with_seed(1))
+            .unwrap();
+        assert_eq!(
+            steps,
+            vec![crate::engine::item::PlannedStep::Command {
+                command: "execute at Steve_01 run summon minecraft:tnt ~ ~ ~".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn the_master_volume_scales_every_sound_step() {
+        let text = |master: f32| {
+            format!(
+                r#"{{"schemaVersion": 2, "sound": {{"masterVolume": {master}}},
+                "actions": [{{"id": "s", "steps": [{{"type": "sound", "file": "a.wav", "volume": 1.5}},
+                                                 {{"type": "sound", "file": "b.wav"}}]}}]}}"#
+            )
+        };
+        let volumes = |master: f32| -> Vec<f32> {
+            let p = Profile::from_json(&text(master)).unwrap();
+            let book = ActionBook::for_profile(&p).unwrap();
+            book.plan("s", &Default::default(), &mut fastrand::Rng::with_seed(1))
+                .unwrap()
+                .into_iter()
+                .map(|s| match s {
+                    crate::engine::item::PlannedStep::Sound { volume, .. } => volume,
+                    other => panic!("{other:?}"),
+                })
+                .collect()
+        };
+        assert_eq!(volumes(1.0), vec![1.5, 1.0]);
+        assert_eq!(volumes(0.5), vec![0.75, 0.5]);
+        assert_eq!(volumes(2.0), vec![2.0, 2.0], "at most 2");
+        assert_eq!(volumes(0.0), vec![0.0, 0.0]);
+        assert!(matches!(
+            Profile::from_json(&text(2.5)),
+            Err(ProfileError::Invalid { ref path, .. }) if path == "sound.masterVolume"
+        ));
+    }
+
+    #[test]
+    fn a_name_rule_and_an_id_rule_for_one_gift_load_with_a_warning() {
+        let text = r#"{"schemaVersion": 1,
+            "actions": [{"id": "a", "steps": [{"type": "command", "template": "say hi"}]}],
+            "rules": [
+              {"id": "by-name", "trigger": {"type": "gift", "name": "rose"}, "actions": ["a"]},
+              {"id": "by-id", "trigger": {"type": "gift", "id": 5655}, "actions": ["a"]},
+              {"id": "lion-id", "trigger": {"type": "gift", "id": 6369}, "actions": ["a"]},
+              {"id": "both", "trigger": {"type": "gift", "name": "Mystery", "id": 424242}, "actions": ["a"]},
+              {"id": "mystery-id", "trigger": {"type": "gift", "id": 424242}, "actions": ["a"]}
+            ]}"#;
+        let p = Profile::from_json(text).unwrap();
+        let c = p.trigger_conflicts();
+        let pairs: Vec<(&str, &str)> = c
+            .iter()
+            .map(|c| (c.winner.as_str(), c.loser.as_str()))
+            .collect();
+        // Rose's id comes from the catalogue; Mystery's from the rule that gives both.
+        assert_eq!(pairs, vec![("by-name", "by-id"), ("both", "mystery-id")]);
+        assert!(
+            c[0].message.contains("\"by-name\" wins"),
+            "{}",
+            c[0].message
+        );
+        assert_eq!(c[0].gift_id, 5655);
     }
 }

@@ -16,7 +16,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::input::{short, EventKind, Input, Payload};
-use super::item::{wall_ms, ActionBook, QueueItem};
+use super::item::{wall_ms, ActionBook, ItemStatus, QueueItem};
 use super::lane::{LaneHandle, LaneMsg};
 use super::matching::{evaluate, MatchState, RuleSet};
 use super::profile::Profile;
@@ -109,6 +109,16 @@ fn validate_gift(input: &mut Input) -> Result<(), Invalid> {
     if g.name.is_empty() && g.gift_id == 0 {
         return Err(Invalid("a gift with neither name nor id".into()));
     }
+    // As in the seed: a gift nobody can be credited with is not acted on (its streak could
+    // not be keyed, and "{user}" would be empty in the commands).
+    let usable = input.user.as_ref().is_some_and(|u| {
+        u.id != 0 || !u.unique_id.trim().is_empty() || !u.nickname.trim().is_empty()
+    });
+    if !usable {
+        return Err(Invalid(
+            "a gift with no usable viewer (no id and no name)".into(),
+        ));
+    }
     Ok(())
 }
 
@@ -190,6 +200,7 @@ impl Core {
                 .map(|u| short(&u.unique_id, 32))
                 .unwrap_or_default();
             tracing::warn!(msg_id = input.msg_id, user = %user, kind = input.kind().as_str(), error = %e, "event ignored");
+            self.reporter.count_invalid();
             self.reporter.warning(format!(
                 "{} event {} ignored: {e}",
                 input.kind().as_str(),
@@ -229,6 +240,45 @@ impl Core {
                 self.reporter.warning(format!(
                     "rule {rule}: {units} unit(s) of a streak above its limit of {cap} were not run"
                 ));
+            }
+        }
+        for ps in &eval.paid_skips {
+            let Some(rule) = self.rules.get(ps.rule) else {
+                continue;
+            };
+            let reason = format!("not run: {}", ps.skip);
+            for action_id in &rule.rule.actions {
+                // The steps it would have run, for the queue view; an action that cannot
+                // render still leaves its trace.
+                let steps = self
+                    .book
+                    .plan(action_id, &ps.vars, &mut self.rng)
+                    .unwrap_or_default();
+                let item = QueueItem {
+                    id: self.next_id.fetch_add(1, Ordering::Relaxed),
+                    lane: self
+                        .book
+                        .get(action_id)
+                        .map(|a| a.action.lane().to_owned())
+                        .unwrap_or_default(),
+                    rule_id: ps.rule_id.clone(),
+                    action_id: action_id.clone(),
+                    kind: input.kind(),
+                    event: input.summary(),
+                    msg_id: input.msg_id,
+                    username: user.clone(),
+                    paid: true,
+                    vars: ps.vars.clone(),
+                    steps,
+                    queued_ms: wall_ms(),
+                    rerun_of: None,
+                };
+                self.reporter.rejected(
+                    &Arc::new(item),
+                    ItemStatus::Skipped {
+                        reason: reason.clone(),
+                    },
+                );
             }
         }
         for m in eval.matches {
@@ -285,7 +335,7 @@ impl Core {
     }
 
     fn reload(&mut self, profile: &Profile) {
-        let book = match ActionBook::new(&profile.actions) {
+        let book = match ActionBook::for_profile(profile) {
             Ok(b) => Arc::new(b),
             Err((action, step, e)) => {
                 // Profiles are checked when loaded; this only happens for a profile built in code.
@@ -297,6 +347,9 @@ impl Core {
         };
         self.rules = RuleSet::new(&profile.rules, &profile.actions);
         self.state.rules_changed();
+        for c in profile.trigger_conflicts() {
+            self.reporter.warning(c.message);
+        }
         self.book = book.clone();
         let mut lanes = self.lanes.write().unwrap_or_else(|p| p.into_inner());
         for cfg in &profile.lanes {

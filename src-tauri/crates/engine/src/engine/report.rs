@@ -1,6 +1,7 @@
 //! The engine's live stream of changes ([`EngineUpdate`]) and the one place every change goes
 //! through on its way to the app and to the store.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -48,6 +49,8 @@ pub enum EngineUpdate {
 pub struct Reporter {
     updates: broadcast::Sender<EngineUpdate>,
     store: Option<StoreHandle>,
+    /// Events refused by their validator this session (shown in the stats).
+    invalid: AtomicU64,
 }
 
 impl Reporter {
@@ -55,7 +58,17 @@ impl Reporter {
         Arc::new(Reporter {
             updates: broadcast::channel(UPDATES_CAPACITY).0,
             store,
+            invalid: AtomicU64::new(0),
         })
+    }
+
+    pub fn count_invalid(&self) {
+        self.invalid.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Events refused as invalid since the engine started.
+    pub fn invalid_events(&self) -> u64 {
+        self.invalid.load(Ordering::Relaxed)
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<EngineUpdate> {

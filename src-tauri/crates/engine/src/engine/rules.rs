@@ -13,7 +13,12 @@ pub const DEFAULT_MAX_PER_STREAK: u32 = 100;
 
 /// What starts a rule.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    deny_unknown_fields
+)]
 pub enum Trigger {
     /// A specific gift. The name is compared first (case-insensitive), then the id, as
     /// TikTok2Mc does: names survive catalogue changes, ids survive renames.
@@ -23,12 +28,21 @@ pub enum Trigger {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         id: Option<u64>,
     },
-    /// Any gift whose value per unit, in coins, is within the range (both ends included).
+    /// Any gift by its value in coins. Two different questions, both supported and both
+    /// named for what they mean (a rule may ask either or both):
+    /// - `unitCoinsAtLeast` / `unitCoinsAtMost`: *each unit* is worth this much (a Rose is 1
+    ///   coin however many are sent);
+    /// - `streakCoinsAtLeast`: *the whole streak* is worth at least this much (100 Roses in one
+    ///   streak = 100 coins). The rule fires when the streak's settled value reaches it.
+    ///
+    /// Schema version 1 called the unit range `min`/`max`; such profiles are migrated.
     GiftCoins {
-        #[serde(default)]
-        min: u32,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        max: Option<u32>,
+        unit_coins_at_least: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        unit_coins_at_most: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        streak_coins_at_least: Option<u64>,
     },
     Follow,
     Share,
@@ -206,14 +220,28 @@ pub struct LaneConfig {
     pub min_gap_ms: u64,
     /// Items running at once in an overlap lane.
     pub max_concurrent: usize,
-    /// Items waiting; beyond it the overflow policy applies.
+    /// Unpaid items waiting; beyond it the overflow policy applies. Paid items have a queue
+    /// of their own: up to this many are held in memory, the rest wait in the store (or, with
+    /// no store, are refused with a reason) — never an unbounded list in RAM.
     pub max_depth: usize,
     pub overflow: Overflow,
     /// Items paid for with a gift are never dropped by the overflow policy (only by clear,
-    /// skip or the panic button): the viewer paid, and gifts come slowly enough that this
-    /// cannot exhaust memory.
+    /// skip, the panic button or their age).
     pub protect_paid: bool,
+    /// A waiting item older than this expires instead of running (e.g. a backlog after an
+    /// RCON outage must not all fire minutes later). Expired items are listed with a reason.
+    pub max_age_ms: u64,
+    /// Unpaid items expire sooner: a chat command from 20 s ago is no longer what the room
+    /// is doing.
+    pub unpaid_max_age_ms: u64,
 }
+
+/// Default [`LaneConfig::max_age_ms`]: 5 minutes.
+pub const DEFAULT_MAX_AGE_MS: u64 = 300_000;
+/// Default [`LaneConfig::unpaid_max_age_ms`]: 20 seconds.
+pub const DEFAULT_UNPAID_MAX_AGE_MS: u64 = 20_000;
+/// Default [`LaneConfig::max_depth`]: a few hundred unpaid items.
+pub const DEFAULT_MAX_DEPTH: usize = 300;
 
 impl Default for LaneConfig {
     fn default() -> Self {
@@ -222,9 +250,11 @@ impl Default for LaneConfig {
             mode: LaneMode::Serial,
             min_gap_ms: 0,
             max_concurrent: 8,
-            max_depth: 10_000,
+            max_depth: DEFAULT_MAX_DEPTH,
             overflow: Overflow::DropNewest,
             protect_paid: true,
+            max_age_ms: DEFAULT_MAX_AGE_MS,
+            unpaid_max_age_ms: DEFAULT_UNPAID_MAX_AGE_MS,
         }
     }
 }

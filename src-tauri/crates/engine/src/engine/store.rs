@@ -78,6 +78,8 @@ pub struct SessionStats {
     pub gifts_per_minute: Vec<u64>,
     /// Queue items per final status.
     pub items: Vec<(String, u64)>,
+    /// Events refused as invalid (e.g. a gift with no usable viewer): not queued, counted.
+    pub invalid_events: u64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -319,6 +321,31 @@ impl StoreHandle {
                 Some((Err(reason), _)) => Err(StoreError::Corrupt { id, reason }),
                 Some((Ok(item), status)) => Ok((item, status)),
             }
+        })
+        .await
+    }
+
+    /// Stored items by id, in the order asked; an id that is missing or unreadable comes back
+    /// as `Err((id, reason))` in its place. Lanes read back paid items they spilled here.
+    pub async fn items(
+        &self,
+        ids: Vec<u64>,
+    ) -> Result<Vec<Result<QueueItem, (u64, String)>>, StoreError> {
+        self.query(move |c| {
+            let mut stmt =
+                c.prepare_cached(&format!("SELECT {ITEM_COLUMNS} FROM items WHERE id = ?1"))?;
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                let row = stmt
+                    .query_row(params![to_i64(id)], |r| Ok(item_from_row(r)))
+                    .optional()?;
+                out.push(match row {
+                    None => Err((id, "not in the store".to_owned())),
+                    Some(Err(reason)) => Err((id, reason)),
+                    Some(Ok(item)) => Ok(item),
+                });
+            }
+            Ok(out)
         })
         .await
     }

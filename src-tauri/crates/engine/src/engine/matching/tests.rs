@@ -163,11 +163,48 @@ fn cases() -> Vec<Case> {
             expect: vec![("rose", 5, Some(1))],
         },
         Case {
-            name: "gift name matches case-insensitively, then by id",
+            name: "a rule naming the gift wins; its id rules stay quiet (the seed's elif)",
             rules: vec![
                 gift_rule("by-name", "rOSE"),
                 rule(
                     "by-id",
+                    Trigger::Gift {
+                        name: None,
+                        id: Some(5655),
+                    },
+                ),
+                rule(
+                    "renamed-or-id",
+                    Trigger::Gift {
+                        name: Some("Renamed".into()),
+                        id: Some(5655),
+                    },
+                ),
+                gift_rule("other", "Lion"),
+                rule(
+                    "coins",
+                    Trigger::GiftCoins {
+                        unit_coins_at_least: Some(1),
+                        unit_coins_at_most: None,
+                        streak_coins_at_least: None,
+                    },
+                ),
+            ],
+            events: vec![(0, rose(1, 2, 10, 1, Some((1, final_))))],
+            expect: vec![("by-name", 1, Some(1)), ("coins", 1, Some(1))],
+        },
+        Case {
+            name: "id rules fire when no rule names the gift",
+            rules: vec![
+                rule(
+                    "by-id",
+                    Trigger::Gift {
+                        name: None,
+                        id: Some(5655),
+                    },
+                ),
+                rule(
+                    "renamed-or-id",
                     Trigger::Gift {
                         name: Some("Renamed".into()),
                         id: Some(5655),
@@ -176,7 +213,26 @@ fn cases() -> Vec<Case> {
                 gift_rule("other", "Lion"),
             ],
             events: vec![(0, rose(1, 2, 10, 1, Some((1, final_))))],
-            expect: vec![("by-name", 1, Some(1)), ("by-id", 1, Some(1))],
+            expect: vec![("by-id", 1, Some(1)), ("renamed-or-id", 1, Some(1))],
+        },
+        Case {
+            name: "a disabled name rule does not silence the id rule",
+            rules: vec![
+                {
+                    let mut r = gift_rule("off", "Rose");
+                    r.enabled = false;
+                    r
+                },
+                rule(
+                    "by-id",
+                    Trigger::Gift {
+                        name: None,
+                        id: Some(5655),
+                    },
+                ),
+            ],
+            events: vec![(0, rose(1, 2, 10, 1, Some((1, final_))))],
+            expect: vec![("by-id", 1, Some(1))],
         },
         Case {
             name: "once per streak with the count (default for sounds)",
@@ -267,13 +323,14 @@ fn cases() -> Vec<Case> {
             expect: vec![("lion", 1, Some(1))],
         },
         Case {
-            name: "coin range matches the per-unit value",
+            name: "unit coin range matches the per-unit value",
             rules: vec![with_mode(
                 rule(
                     "big",
                     Trigger::GiftCoins {
-                        min: 100,
-                        max: None,
+                        unit_coins_at_least: Some(100),
+                        unit_coins_at_most: Some(200),
+                        streak_coins_at_least: None,
                     },
                 ),
                 StreakMode::PerStreak,
@@ -282,8 +339,63 @@ fn cases() -> Vec<Case> {
                 (0, rose(1, 2, 10, 500, Some((500, final_)))),
                 (1, gift(2, 2, "Hat", 2, 99, false, 0, 1, Some((1, final_)))),
                 (2, gift(3, 2, "Cap", 3, 100, false, 0, 1, Some((1, final_)))),
+                (3, gift(4, 2, "Car", 4, 201, false, 0, 1, Some((1, final_)))),
             ],
             expect: vec![("big", 1, Some(1))],
+        },
+        Case {
+            name: "whole-streak value: once when the streak is worth 100 coins, whatever the gift",
+            rules: vec![with_mode(
+                rule(
+                    "fanfare",
+                    Trigger::GiftCoins {
+                        unit_coins_at_least: None,
+                        unit_coins_at_most: None,
+                        streak_coins_at_least: Some(100),
+                    },
+                ),
+                StreakMode::PerStreak,
+            )],
+            events: vec![
+                // 99 Roses: 99 coins, nothing.
+                (0, rose(1, 2, 10, 99, Some((99, final_)))),
+                // 150 Roses in one streak: once, with the whole streak.
+                (1, rose(2, 3, 11, 60, None)),
+                (2, rose(3, 3, 11, 150, Some((150, final_)))),
+                // A replayed final adds nothing.
+                (3, rose(4, 3, 11, 150, Some((150, final_)))),
+                // One 100-coin gift.
+                (4, gift(5, 2, "Cap", 3, 100, false, 0, 1, Some((1, final_)))),
+                // 20 x 5 coins = 100.
+                (
+                    5,
+                    gift(6, 4, "Heart", 5, 5, true, 12, 20, Some((20, final_))),
+                ),
+            ],
+            expect: vec![
+                ("fanfare", 1, Some(150)),
+                ("fanfare", 1, Some(1)),
+                ("fanfare", 1, Some(20)),
+            ],
+        },
+        Case {
+            name: "whole-streak value with a lost final: the timeout crosses, late units add",
+            rules: vec![with_mode(
+                rule(
+                    "fanfare",
+                    Trigger::GiftCoins {
+                        unit_coins_at_least: None,
+                        unit_coins_at_most: None,
+                        streak_coins_at_least: Some(100),
+                    },
+                ),
+                StreakMode::PerStreak,
+            )],
+            events: vec![
+                (0, rose(1, 3, 11, 80, Some((80, Settle::Timeout)))),
+                (1, rose(2, 3, 11, 30, Some((30, Settle::Late)))),
+            ],
+            expect: vec![("fanfare", 1, Some(110))],
         },
         Case {
             name: "chat command: case-insensitive first word, not a prefix of a longer word",
@@ -444,7 +556,8 @@ fn cases() -> Vec<Case> {
                 (2, like(3, 3, 10, 104)),
                 (3, like(4, 3, 200, 310)),
             ],
-            expect: vec![("likes", 1, Some(10)), ("likes", 2, Some(200))],
+            // One run per message, `{count}` = thresholds crossed.
+            expect: vec![("likes", 1, Some(1)), ("likes", 1, Some(2))],
         },
         Case {
             name: "likes per user",
@@ -460,7 +573,7 @@ fn cases() -> Vec<Case> {
                 (1, like(2, 3, 6, 12)),
                 (2, like(3, 2, 6, 18)),
             ],
-            expect: vec![("mine", 1, Some(6))],
+            expect: vec![("mine", 1, Some(1))],
         },
         Case {
             name: "viewer milestone once per multiple",
@@ -627,4 +740,97 @@ fn units_over_the_streak_cap_are_reported() {
             Skip::OverStreakCap { cap: 3, units: 47 }
         )]
     );
+}
+
+#[test]
+fn per_viewer_like_counters_exist_only_for_a_per_viewer_rule() {
+    let room = rule(
+        "room",
+        Trigger::Likes {
+            every: Some(100),
+            per_user: None,
+        },
+    );
+    let mine = rule(
+        "mine",
+        Trigger::Likes {
+            every: None,
+            per_user: Some(10),
+        },
+    );
+    let now = Instant::now();
+    let mut state = MatchState::new();
+    let rules = RuleSet::new(std::slice::from_ref(&room), &actions());
+    for i in 1..=1_000u64 {
+        evaluate(&like(i, i, 1, i), &rules, &mut state, now);
+    }
+    assert_eq!(state.tracked_likers(), 0);
+    let rules = RuleSet::new(&[room, mine], &actions());
+    for i in 1_001..=1_100u64 {
+        evaluate(&like(i, i, 1, i), &rules, &mut state, now);
+    }
+    assert_eq!(state.tracked_likers(), 100);
+    // The per-viewer rule is gone after a reload: so are its counters.
+    let rules = RuleSet::new(&[], &actions());
+    evaluate(&like(5_000, 1, 1, 5_000), &rules, &mut state, now);
+    assert_eq!(state.tracked_likers(), 0);
+}
+
+#[test]
+fn paid_units_stopped_by_a_filter_or_the_cap_are_reported_with_their_count() {
+    let capped = {
+        let mut r = with_filters(
+            gift_rule("rose", "Rose"),
+            Filters {
+                user_cooldown_ms: 10_000,
+                ..Filters::default()
+            },
+        );
+        r.max_per_streak = 2;
+        r
+    };
+    let rules = RuleSet::new(&[capped], &actions());
+    let mut state = MatchState::new();
+    let now = Instant::now();
+    let e = evaluate(
+        &gift(1, 2, "Rose", 5655, 3, true, 1, 5, Some((5, Settle::Final))),
+        &rules,
+        &mut state,
+        now,
+    );
+    assert_eq!(e.matches[0].runs, 2);
+    assert_eq!(e.paid_skips.len(), 1);
+    assert_eq!(
+        e.paid_skips[0].skip,
+        Skip::OverStreakCap { cap: 2, units: 3 }
+    );
+    assert_eq!(
+        (e.paid_skips[0].vars.count, e.paid_skips[0].vars.coins),
+        (Some(3), Some(9))
+    );
+    let e = evaluate(
+        &gift(2, 2, "Rose", 5655, 3, true, 2, 1, Some((1, Settle::Final))),
+        &rules,
+        &mut state,
+        now,
+    );
+    assert!(e.matches.is_empty());
+    assert!(matches!(e.paid_skips[0].skip, Skip::UserCooldown { .. }));
+    assert_eq!(
+        (e.paid_skips[0].vars.count, e.paid_skips[0].vars.coins),
+        (Some(1), Some(3))
+    );
+    assert!(e.paid_skips[0].skip.to_string().contains("cooldown"));
+    // Unpaid events never produce paid skips.
+    let follow = with_filters(
+        rule("f", Trigger::Follow),
+        Filters {
+            followers_only: true,
+            ..Filters::default()
+        },
+    );
+    let rules = RuleSet::new(&[follow], &actions());
+    let e = evaluate(&ev(3, 1, Payload::Follow), &rules, &mut state, now);
+    assert_eq!(e.skipped.len(), 1);
+    assert!(e.paid_skips.is_empty());
 }

@@ -4,6 +4,9 @@
 //! # Syntax
 //! - `{user}` display name, `{username}` @handle (without the `@`), `{gift}`, `{count}`,
 //!   `{coins}`, `{comment}` (alias `{args}`), `{likes}`, `{viewers}`.
+//! - `{player}` is the streamer's own Minecraft player (a name or a selector, `@p` by default),
+//!   from the profile. It is put in when the template is parsed, as if the streamer had typed
+//!   it, so no event value can ever reach it.
 //! - `{random:a|b|c}` picks one choice per render. Choices are the streamer's own text, so
 //!   they may not contain quotes, braces, brackets or backslashes (they would change the
 //!   structure the escaping was planned for).
@@ -146,7 +149,7 @@ pub enum TemplateError {
     )]
     ControlChar { at: usize },
     #[error(
-        "unknown placeholder {{{name}}}; use {{user}}, {{username}}, {{gift}}, {{count}}, {{coins}}, {{comment}}, {{args}}, {{likes}}, {{viewers}} or {{random:a|b}}"
+        "unknown placeholder {{{name}}}; use {{user}}, {{username}}, {{gift}}, {{count}}, {{coins}}, {{comment}}, {{args}}, {{likes}}, {{viewers}}, {{player}} or {{random:a|b}}"
     )]
     UnknownPlaceholder { name: String },
     #[error("{{random:...}} needs at least two choices separated by |")]
@@ -229,15 +232,54 @@ enum Placeholder {
     Random(Vec<String>),
 }
 
+/// What `{player}` stands for when the profile does not say: the player nearest to where the
+/// command runs (with one player online, the streamer).
+pub const DEFAULT_PLAYER: &str = "@p";
+
+/// True for what the streamer may set as `{player}`: a Minecraft name (3–16 letters, digits or
+/// `_`) or a target selector (`@p`, `@a[tag=streamer]`). Checked when the profile loads, since
+/// the value goes into commands unescaped.
+pub fn is_valid_player(s: &str) -> bool {
+    let name =
+        (3..=16).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    name || is_selector(s)
+}
+
+fn is_selector(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 2 || b[0] != b'@' || !b"parsen".contains(&b[1]) || s.len() > 128 {
+        return false;
+    }
+    let rest = &s[2..];
+    if rest.is_empty() {
+        return true;
+    }
+    // Arguments such as `[tag=streamer,limit=1,sort=nearest]`; no quotes, braces or spaces,
+    // which could end the selector and start another argument of the command.
+    let Some(args) = rest.strip_prefix('[').and_then(|r| r.strip_suffix(']')) else {
+        return false;
+    };
+    !args.is_empty()
+        && args
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"_=,.!~:+-#".contains(&c))
+}
+
 impl Template {
+    /// Parses with `{player}` = [`DEFAULT_PLAYER`].
     pub fn parse(source: &str) -> Result<Template, TemplateError> {
+        Self::parse_for(source, DEFAULT_PLAYER)
+    }
+
+    /// Parses with `{player}` = `player` (the profile's setting, see [`is_valid_player`]).
+    pub fn parse_for(source: &str, player: &str) -> Result<Template, TemplateError> {
         if source.trim().is_empty() {
             return Err(TemplateError::Empty);
         }
         if let Some(at) = source.chars().position(char::is_control) {
             return Err(TemplateError::ControlChar { at });
         }
-        let (toks, placeholders) = lex(source)?;
+        let (toks, placeholders) = lex(source, player)?;
         let mut slots: Vec<Option<Slot>> = vec![None; placeholders.len()];
         context::scan(&toks, &[], false, None, &mut slots)?;
 
@@ -540,7 +582,7 @@ fn in_message_tail(pieces: &[Piece], lit: &str) -> bool {
 }
 
 /// Splits `source` into literal chars and placeholder slots.
-fn lex(source: &str) -> Result<(Vec<Tok>, Vec<Placeholder>), TemplateError> {
+fn lex(source: &str, player: &str) -> Result<(Vec<Tok>, Vec<Placeholder>), TemplateError> {
     let chars: Vec<char> = source.chars().collect();
     let mut toks = Vec::with_capacity(chars.len());
     let mut placeholders = Vec::new();
@@ -572,6 +614,12 @@ fn lex(source: &str) -> Result<(Vec<Tok>, Vec<Placeholder>), TemplateError> {
                     .next()
                     .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
                     && inner.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                if inner == "player" {
+                    // The streamer's own setting: literal text, scanned like the rest.
+                    toks.extend(player.chars().map(Tok::Ch));
+                    i += close + 2;
+                    continue;
+                }
                 if is_ident {
                     let field = Field::from_name(&inner)
                         .ok_or(TemplateError::UnknownPlaceholder { name: inner })?;
@@ -591,7 +639,17 @@ fn lex(source: &str) -> Result<(Vec<Tok>, Vec<Placeholder>), TemplateError> {
 /// The live preview: `source` rendered for `sample`, or why it cannot be. `seed` makes
 /// `{random:...}` stable while the user types.
 pub fn preview(source: &str, sample: &TemplateEvent, seed: u64) -> Result<Preview, PreviewError> {
-    let template = Template::parse(source)?;
+    preview_for(source, sample, seed, DEFAULT_PLAYER)
+}
+
+/// [`preview`] with the profile's `{player}`.
+pub fn preview_for(
+    source: &str,
+    sample: &TemplateEvent,
+    seed: u64,
+    player: &str,
+) -> Result<Preview, PreviewError> {
+    let template = Template::parse_for(source, player)?;
     let rendered = template.render(sample, &mut fastrand::Rng::with_seed(seed))?;
     Ok(Preview {
         bytes: rendered.command.len(),

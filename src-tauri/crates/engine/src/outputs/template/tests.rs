@@ -240,3 +240,62 @@ fn preview_reports_bytes_and_slots() {
         Err(PreviewError::Template(_))
     ));
 }
+
+#[test]
+fn player_is_the_streamers_setting_and_never_viewer_text() {
+    let src = "execute at {player} run summon minecraft:creeper ~ ~ ~";
+    let e = ev("@a[x] } ; stop");
+    let t = Template::parse(src).unwrap();
+    assert_eq!(
+        t.render(&e, &mut Rng::with_seed(1)).unwrap().command,
+        "execute at @p run summon minecraft:creeper ~ ~ ~"
+    );
+    let t = Template::parse_for(src, "Steve_01").unwrap();
+    assert_eq!(
+        t.render(&e, &mut Rng::with_seed(1)).unwrap().command,
+        "execute at Steve_01 run summon minecraft:creeper ~ ~ ~"
+    );
+    // It is not a field: no event value can fill it, and a slot kind is never reported.
+    assert!(t.slots().is_empty());
+    let t = Template::parse_for("execute at {player} run say {comment}", "@a[tag=me]").unwrap();
+    let mut e = ev("x");
+    e.comment = Some("hi there".into());
+    assert_eq!(
+        t.render(&e, &mut Rng::with_seed(1)).unwrap().command,
+        "execute at @a[tag=me] run say hi there"
+    );
+    assert_eq!(t.slots(), vec![(Field::Comment, SlotKind::Message)]);
+}
+
+#[test]
+fn player_settings_are_names_or_selectors() {
+    for ok in [
+        "@p",
+        "@a",
+        "@s",
+        "@e[type=player,limit=1,sort=nearest]",
+        "@a[tag=streamer]",
+        "Steve",
+        "abc",
+        "A_very_long_name",
+    ] {
+        assert!(is_valid_player(ok), "{ok}");
+    }
+    for bad in [
+        "",
+        "ab",
+        "A_very_long_name1",
+        "Steve Jobs",
+        "@x",
+        "@p[",
+        "@p[]",
+        "@p[name=\"a\"]",
+        "@p[nbt={a:1}]",
+        "@p run say",
+        "Stéve",
+        "@",
+        "@pp",
+    ] {
+        assert!(!is_valid_player(bad), "{bad}");
+    }
+}
