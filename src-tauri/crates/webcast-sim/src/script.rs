@@ -64,6 +64,11 @@ pub enum Msg {
         /// Comment text.
         content: String,
     },
+    /// `WebcastEmoteChatMessage`: a sticker comment (a chat without text).
+    EmoteChat {
+        /// Sender.
+        user: SimUser,
+    },
     /// `WebcastGiftMessage`: one event of a streak (or the single event of a non-streak gift).
     Gift {
         /// Sender.
@@ -355,6 +360,10 @@ impl Script {
                 Msg::Chat { content, .. } => {
                     e.chats += 1;
                     e.chat_contents.push(content.clone());
+                }
+                Msg::EmoteChat { .. } => {
+                    e.chats += 1;
+                    e.chat_contents.push(String::new());
                 }
                 Msg::Gift {
                     user,
@@ -681,6 +690,16 @@ pub(crate) fn to_wire(m: &Msg, msg_id: u64, ctx: &WireContext) -> BaseMessage {
             }
             .encode_to_vec(),
         ),
+        Msg::EmoteChat { user } => {
+            let mut payload = proto::EmoteChatMessage {
+                common: Some(common(method::EMOTE_CHAT, msg_id, ctx, "", "")),
+                user: Some(wire_user(user, ctx)),
+            }
+            .encode_to_vec();
+            // Field 3, the emote list: a submessage a client must skip, not choke on.
+            payload.extend_from_slice(&[0x1a, 0x04, 0x0a, 0x02, b'e', b'1']);
+            (method::EMOTE_CHAT, payload)
+        }
         Msg::Unknown { method } => {
             // A real-looking body: common with the method name, then an unknown field.
             let mut payload = proto::ChatMessage {
