@@ -356,6 +356,32 @@ async fn the_sign_budget_queues_attempts_and_shows_when_the_next_one_happens() {
     stream.shutdown().await;
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_new_client_for_the_same_sign_server_shares_its_budget() {
+    // The app makes a client per Connect click: six clicks in a row still sign only five
+    // times in the first minute.
+    let sim = start_sim(SimConfig {
+        scenario: webcast_sim::Scenario::Script(webcast_sim::script::idle()),
+        sign_separate_origin: true,
+        ..quick_sim()
+    })
+    .await;
+    for _ in 0..6 {
+        let client = LiveClient::new(config(&sim)).unwrap();
+        let mut stream = client.connect(
+            Target::parse("@simstreamer").unwrap(),
+            CancellationToken::new(),
+        );
+        let first = stream.next().await.unwrap().unwrap();
+        assert!(matches!(first, Event::Connected { .. }), "{first:?}");
+        stream.shutdown().await;
+    }
+    let times = sign_times(&sim.recorded().sign_requests);
+    assert_eq!(times.len(), 6);
+    assert!(times[4] < 10_000, "{times:?}");
+    assert!(times[5] >= times[0] + 60_000, "{times:?}");
+}
+
 #[tokio::test]
 async fn a_reconnect_checks_the_known_room_instead_of_scraping_again() {
     let sim = start_sim(SimConfig {

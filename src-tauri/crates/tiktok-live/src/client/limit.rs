@@ -1,7 +1,8 @@
 //! The sign server's quota, kept on our side (protocol.md §2.5): a client that asks too often
 //! gets locked out for up to 25 minutes, which for a streamer means a dead overlay mid-stream.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -10,6 +11,26 @@ use super::config::SignBudget;
 
 const MINUTE: Duration = Duration::from_secs(60);
 const HOUR: Duration = Duration::from_secs(3600);
+
+/// The limiter of one sign server, shared by every client of this process that uses it: the
+/// quota is per IP, so a new client (the app makes one per Connect click) must not start with
+/// a fresh budget.
+pub fn shared(sign_base_url: &str, budget: SignBudget) -> Arc<Mutex<SignLimiter>> {
+    static ALL: OnceLock<Mutex<HashMap<String, Arc<Mutex<SignLimiter>>>>> = OnceLock::new();
+    let mut all = ALL
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    let limiter = all
+        .entry(sign_base_url.trim_end_matches('/').to_string())
+        .or_insert_with(|| Arc::new(Mutex::new(SignLimiter::new(budget))))
+        .clone();
+    limiter
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .budget = budget;
+    limiter
+}
 
 /// Remembers when we signed and until when the server told us to wait.
 #[derive(Debug)]

@@ -134,8 +134,8 @@ struct Inner {
     cfg: Arc<ClientConfig>,
     http: Http,
     signer: Box<dyn Signer>,
-    /// Shared by every connection of this client: the quota is the sign server's, per IP.
-    limiter: Mutex<SignLimiter>,
+    /// Shared by every client using the same sign server: the quota is per IP.
+    limiter: Arc<Mutex<SignLimiter>>,
 }
 
 impl LiveClient {
@@ -148,7 +148,12 @@ impl LiveClient {
     pub fn with_signer(cfg: ClientConfig, signer: Box<dyn Signer>) -> Result<Self, Error> {
         let cfg = Arc::new(cfg);
         let http = Http::new(cfg.clone())?;
-        let limiter = Mutex::new(SignLimiter::new(cfg.sign_budget));
+        let limiter = match &cfg.sign {
+            SignConfig::Euler { base_url, .. } => limit::shared(base_url, cfg.sign_budget),
+            SignConfig::DirectTtwid { .. } => {
+                Arc::new(Mutex::new(SignLimiter::new(cfg.sign_budget)))
+            }
+        };
         Ok(Self {
             inner: Arc::new(Inner {
                 cfg,
