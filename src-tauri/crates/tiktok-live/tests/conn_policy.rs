@@ -574,33 +574,13 @@ async fn a_sign_server_error_never_shows_the_key() {
 
 #[tokio::test(start_paused = true)]
 async fn a_consumer_that_sleeps_30_s_stops_neither_heartbeats_nor_acks() {
-    // A burst (far more than the caller's buffer), a quiet minute, then the rest.
-    let anna = SimUser::new(11, "anna", "Anna");
-    let mut steps: Vec<Step> = (0..40)
-        .map(|i| Step::Frame {
-            messages: vec![
-                Msg::Chat {
-                    user: anna.clone(),
-                    content: format!("burst {i}"),
-                },
-                rose(&anna, i + 1, false, 90),
-            ],
-        })
-        .collect();
-    steps.push(Step::Wait { ms: 60_000 });
-    steps.push(Step::Frame {
-        messages: vec![rose(&anna, 40, true, 90)],
-    });
-    steps.push(Step::EndStream);
+    // The slow-consumer scenario: a burst far beyond the caller's buffer, a quiet minute.
     let sim = start_sim(SimConfig {
         // A client that misses a heartbeat for 15 s is cut off.
         heartbeat_timeout: Some(Duration::from_secs(15)),
         end_grace: Duration::from_secs(1),
         sign_separate_origin: true,
-        ..SimConfig::with_script(Script {
-            history: vec![],
-            steps,
-        })
+        ..SimConfig::with_script(webcast_sim::script::burst(40))
     })
     .await;
     let want = sim.expected().cloned().unwrap();

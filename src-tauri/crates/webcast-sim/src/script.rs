@@ -926,11 +926,50 @@ pub fn idle() -> Script {
     Script::default()
 }
 
-/// A built-in scenario by name (`demo`, `idle`).
+/// The slow-consumer scenario: a burst of `frames` frames (a chat and a growing Rose streak in
+/// each, far more than a small event buffer holds), a quiet minute, the streak's final, the
+/// end. A client whose socket work waits on its caller stops heartbeating during the burst;
+/// run it with `SimConfig::heartbeat_timeout` to see that fail.
+pub fn burst(frames: u32) -> Script {
+    let fan = SimUser::new(6_700_000_000_000_000_777, "burst_fan", "Burst Fan");
+    let rose = |count: u32, end: bool| Msg::Gift {
+        user: fan.clone(),
+        gift_id: 5655,
+        name: "Rose".into(),
+        diamond_count: 1,
+        gift_type: 1,
+        repeat_count: count,
+        repeat_end: end,
+        group_id: 7_390_000_000_000_000_900,
+    };
+    let mut steps: Vec<Step> = (1..=frames)
+        .map(|i| Step::Frame {
+            messages: vec![
+                Msg::Chat {
+                    user: fan.clone(),
+                    content: format!("burst {i}"),
+                },
+                rose(i, false),
+            ],
+        })
+        .collect();
+    steps.push(Step::Wait { ms: 60_000 });
+    steps.push(Step::Frame {
+        messages: vec![rose(frames, true)],
+    });
+    steps.push(Step::EndStream);
+    Script {
+        history: Vec::new(),
+        steps,
+    }
+}
+
+/// A built-in scenario by name (`demo`, `idle`, `burst`).
 pub fn builtin(name: &str) -> Option<Script> {
     match name {
         "demo" => Some(demo()),
         "idle" => Some(idle()),
+        "burst" => Some(burst(200)),
         _ => None,
     }
 }

@@ -833,6 +833,14 @@ impl Connection {
             return Err(End::Done(format!("write error: {e}")));
         }
         self.frames_sent += 1;
+        // Silence starts with the last frame, not at the next push step: a heartbeat that
+        // arrives in between must not be answered.
+        if let ConnFault::SilentAfter { frames } = self.fault {
+            if !self.fault_done && self.frames_sent == frames {
+                self.fault_done = true;
+                self.silent = true;
+            }
+        }
         let count = pushed.msg_ids.len() as u64;
         let limit = self.s.rec.limit();
         self.s.rec.update(|r| {

@@ -558,7 +558,9 @@ impl Run {
             e,
             Error::Protocol { .. } | Error::SignServer { .. } | Error::HandshakeRejected { .. }
         );
-        if self.restricted_hint && fits {
+        // Once a socket was open the room was clearly watchable: later failures are just
+        // failures.
+        if self.restricted_hint && fits && !self.connected_once {
             tracing::info!(error = %e, "taking this failure as the room's age restriction");
             Error::AgeRestricted
         } else {
