@@ -412,6 +412,34 @@ mod tests {
     }
 
     #[test]
+    fn reconnecting_says_when_and_which_attempt_and_secrets_stay_out_of_logs() {
+        let (state, detail) = map_state(&ClientState::Reconnecting {
+            attempt: 3,
+            retry_in_ms: 11_200,
+            reason: "closed by the server".into(),
+        });
+        assert!(matches!(state, ConnectionState::Reconnecting));
+        assert_eq!(
+            detail.as_deref(),
+            Some("reconnecting in 12 s (attempt 3): closed by the server")
+        );
+        let mut r = req("@a", None, None);
+        r.session_id = Some("sess-secret".into());
+        r.api_key = Some("key-secret".into());
+        let shown = format!("{r:?}");
+        assert!(
+            !shown.contains("sess-secret") && !shown.contains("key-secret"),
+            "{shown}"
+        );
+        let cfg = config_for(&r).unwrap();
+        assert_eq!(
+            cfg.session_id.as_ref().map(Secret::expose),
+            Some("sess-secret")
+        );
+        assert!(!cfg.trust_sign_server_with_session);
+    }
+
+    #[test]
     fn urls_from_the_form_become_the_client_config() {
         let cfg = config_for(&req(
             "@a",
