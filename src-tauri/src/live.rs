@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Runtime, State};
 use tiktok_live::client::{
-    ClientConfig, ConnectionState as ClientState, LiveClient, SignConfig, SignPathStyle,
+    ClientConfig, ConnectionState as ClientState, LiveClient, Secret, SignConfig, SignPathStyle,
 };
 use tiktok_live::event::Event;
 use tiktok_live::message::User;
@@ -23,7 +23,7 @@ use crate::ipc::AppEvent;
 use crate::status::{ConnectionState, StatusHub};
 
 /// What the Connect form sends.
-#[derive(Debug, Clone, Deserialize, TS)]
+#[derive(Clone, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectRequest {
     /// `@user`, a live link or a room id.
@@ -41,6 +41,33 @@ pub struct ConnectRequest {
     #[serde(default)]
     #[ts(optional)]
     pub web_url: Option<String>,
+    /// A signed-in TikTok `sessionid` (age-restricted LIVEs need one). Not in the form yet
+    /// (the settings issue adds it), hence not in the TS bindings.
+    #[serde(default)]
+    #[ts(skip)]
+    pub session_id: Option<String>,
+    /// Give the session id to the sign server too (only for a sign host the user trusts).
+    #[serde(default)]
+    #[ts(skip)]
+    pub trust_sign_server_with_session: bool,
+}
+
+/// Secrets stay out of logs.
+impl std::fmt::Debug for ConnectRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |s: &Option<String>| s.as_ref().map(|_| "<redacted>");
+        f.debug_struct("ConnectRequest")
+            .field("target", &self.target)
+            .field("sign_url", &self.sign_url)
+            .field("api_key", &redacted(&self.api_key))
+            .field("web_url", &self.web_url)
+            .field("session_id", &redacted(&self.session_id))
+            .field(
+                "trust_sign_server_with_session",
+                &self.trust_sign_server_with_session,
+            )
+            .finish()
+    }
 }
 
 /// One line of the live log.
@@ -99,14 +126,16 @@ fn config_for(req: &ConnectRequest) -> Result<ClientConfig, IpcError> {
         cfg.sign = SignConfig::Euler {
             base_url: sign,
             path_style: SignPathStyle::RoomConnect,
-            api_key: nonempty(&req.api_key),
+            api_key: nonempty(&req.api_key).map(Secret::from),
             client_name: "ttlive-rust".into(),
         };
     } else if let (Some(key), SignConfig::Euler { api_key, .. }) =
         (nonempty(&req.api_key), &mut cfg.sign)
     {
-        *api_key = Some(key);
+        *api_key = Some(Secret::from(key));
     }
+    cfg.session_id = nonempty(&req.session_id).map(Secret::from);
+    cfg.trust_sign_server_with_session = req.trust_sign_server_with_session;
     Ok(cfg)
 }
 
@@ -227,8 +256,9 @@ fn map_state(state: &ClientState) -> (ConnectionState, Option<String>) {
         ClientState::Connected { room_id } => {
             (ConnectionState::Connected, Some(format!("room {room_id}")))
         }
-        ClientState::Reconnecting { reason, .. } => {
-            (ConnectionState::Reconnecting, Some(reason.clone()))
+        // "reconnecting in 12 s (attempt 3): why"
+        ClientState::Reconnecting { .. } => {
+            (ConnectionState::Reconnecting, Some(state.status_text()))
         }
         ClientState::Ended => (ConnectionState::Ended, None),
         ClientState::Failed { message, .. } => {
@@ -376,7 +406,37 @@ mod tests {
             sign_url: sign.map(str::to_string),
             api_key: Some("k".into()),
             web_url: web.map(str::to_string),
+            session_id: Some("s".into()),
+            trust_sign_server_with_session: false,
         }
+    }
+
+    #[test]
+    fn reconnecting_says_when_and_which_attempt_and_secrets_stay_out_of_logs() {
+        let (state, detail) = map_state(&ClientState::Reconnecting {
+            attempt: 3,
+            retry_in_ms: 11_200,
+            reason: "closed by the server".into(),
+        });
+        assert!(matches!(state, ConnectionState::Reconnecting));
+        assert_eq!(
+            detail.as_deref(),
+            Some("reconnecting in 12 s (attempt 3): closed by the server")
+        );
+        let mut r = req("@a", None, None);
+        r.session_id = Some("sess-secret".into());
+        r.api_key = Some("key-secret".into());
+        let shown = format!("{r:?}");
+        assert!(
+            !shown.contains("sess-secret") && !shown.contains("key-secret"),
+            "{shown}"
+        );
+        let cfg = config_for(&r).unwrap();
+        assert_eq!(
+            cfg.session_id.as_ref().map(Secret::expose),
+            Some("sess-secret")
+        );
+        assert!(!cfg.trust_sign_server_with_session);
     }
 
     #[test]
@@ -394,7 +454,7 @@ mod tests {
                 base_url, api_key, ..
             } => {
                 assert_eq!(base_url, "http://127.0.0.1:7/");
-                assert_eq!(api_key.as_deref(), Some("k"));
+                assert_eq!(api_key.as_ref().map(Secret::expose), Some("k"));
             }
             other => panic!("{other:?}"),
         }

@@ -5,9 +5,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use futures_util::StreamExt;
-use tiktok_live::client::{ClientConfig, ConnectionState, LiveClient, SignConfig, SignPathStyle};
+use tiktok_live::client::{
+    ClientConfig, ConnectionState, LiveClient, Secret, SignConfig, SignPathStyle,
+};
 use tiktok_live::frame::{payload_type, FrameDecoder};
 use tiktok_live::proto::FetchResult;
 use tiktok_live::target::Target;
@@ -38,22 +40,81 @@ pub enum Command {
         /// Numeric room id (skips the username lookup).
         #[arg(long)]
         room_id: Option<u64>,
-        /// Sign server base URL (Euler-compatible).
-        #[arg(long)]
-        sign_url: Option<String>,
-        /// Sign server path style.
-        #[arg(long, value_enum, default_value = "room-connect")]
-        sign_path: SignPath,
-        /// TikTok web base URL (live page, api-live); the webcast API is `<URL>/webcast`.
-        #[arg(long)]
-        web_url: Option<String>,
+        #[command(flatten)]
+        conn: ConnectionArgs,
         /// Save every raw frame (and the first fetch result) to this folder for replay.
         #[arg(long)]
         record: Option<PathBuf>,
-        /// Stop after this many connection attempts fail in a row.
-        #[arg(long)]
-        max_attempts: Option<u32>,
     },
+}
+
+/// How to reach TikTok and the sign server: shared by `watch` and `run`.
+#[derive(Debug, Clone, Args)]
+pub struct ConnectionArgs {
+    /// Sign server base URL (Euler-compatible); default: Euler Stream (for `run`: the
+    /// profile's first).
+    #[arg(long)]
+    pub sign_url: Option<String>,
+    /// Sign server path style.
+    #[arg(long, value_enum, default_value = "room-connect")]
+    pub sign_path: SignPath,
+    /// API key of the sign server. Sent to the sign server only, never to TikTok.
+    #[arg(long, env = "LIVETRIGGER_SIGN_API_KEY", hide_env_values = true)]
+    pub sign_api_key: Option<Secret>,
+    /// `sessionid` cookie of a signed-in TikTok account (age-restricted LIVEs need one).
+    /// Sent to TikTok; to the sign server only with --trust-sign-server-with-session.
+    #[arg(long, env = "LIVETRIGGER_TIKTOK_SESSION_ID", hide_env_values = true)]
+    pub session_id: Option<Secret>,
+    /// Also give the session id to the sign server (which can then act as that account).
+    /// Only for a sign server you trust with your TikTok login.
+    #[arg(long, requires = "session_id")]
+    pub trust_sign_server_with_session: bool,
+    /// TikTok web base URL (live page, api-live); the webcast API is `<URL>/webcast`.
+    #[arg(long)]
+    pub web_url: Option<String>,
+    /// Stop after this many connection attempts fail in a row.
+    #[arg(long)]
+    pub max_attempts: Option<u32>,
+}
+
+impl ConnectionArgs {
+    /// The client configuration these flags ask for; `fallback_*` fill in what the flags
+    /// leave open (a profile's sign settings).
+    pub fn client_config(
+        &self,
+        fallback_sign_url: Option<String>,
+        fallback_api_key: Option<String>,
+    ) -> ClientConfig {
+        let mut cfg = match &self.web_url {
+            Some(url) => ClientConfig::local(url),
+            None => ClientConfig::default(),
+        };
+        let api_key = self
+            .sign_api_key
+            .clone()
+            .or_else(|| fallback_api_key.map(Secret::from))
+            .filter(|k| !k.is_empty());
+        let base_url = match (self.sign_url.clone().or(fallback_sign_url), &cfg.sign) {
+            (Some(url), _) => url,
+            (None, SignConfig::Euler { base_url, .. }) => base_url.clone(),
+            (None, SignConfig::DirectTtwid { .. }) => {
+                tiktok_live::client::config::DEFAULT_SIGN_URL.into()
+            }
+        };
+        cfg.sign = SignConfig::Euler {
+            base_url,
+            path_style: match self.sign_path {
+                SignPath::Fetch => SignPathStyle::Fetch,
+                SignPath::RoomConnect => SignPathStyle::RoomConnect,
+            },
+            api_key,
+            client_name: "ttlive-rust".into(),
+        };
+        cfg.session_id = self.session_id.clone().filter(|s| !s.is_empty());
+        cfg.trust_sign_server_with_session = self.trust_sign_server_with_session;
+        cfg.backoff.max_attempts = self.max_attempts;
+        cfg
+    }
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -75,35 +136,16 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         Command::Watch {
             user,
             room_id,
-            sign_url,
-            sign_path,
-            web_url,
+            conn,
             record,
-            max_attempts,
         } => {
             let target = match (user, room_id) {
                 (Some(u), _) => Target::parse(&u)?,
                 (None, Some(id)) => Target::Room(id),
                 (None, None) => anyhow::bail!("give --user NAME or --room-id ID"),
             };
-            let mut cfg = match &web_url {
-                Some(url) => ClientConfig::local(url),
-                None => ClientConfig::default(),
-            };
-            if let Some(url) = sign_url {
-                let api_key = std::env::var("LIVETRIGGER_SIGN_API_KEY").ok();
-                cfg.sign = SignConfig::Euler {
-                    base_url: url,
-                    path_style: match sign_path {
-                        SignPath::Fetch => SignPathStyle::Fetch,
-                        SignPath::RoomConnect => SignPathStyle::RoomConnect,
-                    },
-                    api_key,
-                    client_name: "ttlive-rust".into(),
-                };
-            }
+            let mut cfg = conn.client_config(None, None);
             cfg.record_dir = record;
-            cfg.backoff.max_attempts = max_attempts;
             watch(cfg, target).await
         }
     }
@@ -142,6 +184,7 @@ async fn watch(cfg: ClientConfig, target: Target) -> anyhow::Result<ExitCode> {
                     continue;
                 }
                 let state = states.borrow_and_update().clone();
+                report_state(&state);
                 let mut out = stdout.lock();
                 writeln!(out, "{}", serde_json::json!({"type": "state", "state": state}))?;
                 out.flush()?;
@@ -152,6 +195,7 @@ async fn watch(cfg: ClientConfig, target: Target) -> anyhow::Result<ExitCode> {
     let state = stream.state().borrow().clone();
     // The stream can end before the last state change was read: always say how it ended.
     if last_state.as_ref() != Some(&state) {
+        report_state(&state);
         let mut out = stdout.lock();
         writeln!(
             out,
@@ -164,6 +208,17 @@ async fn watch(cfg: ClientConfig, target: Target) -> anyhow::Result<ExitCode> {
         ConnectionState::Failed { .. } => ExitCode::FAILURE,
         _ => ExitCode::SUCCESS,
     })
+}
+
+/// The human side of a state change, on stderr: waits ("reconnecting in 12 s (attempt 3)")
+/// and the reason the client gave up.
+pub fn report_state(state: &ConnectionState) {
+    if matches!(
+        state,
+        ConnectionState::Reconnecting { .. } | ConnectionState::Failed { .. }
+    ) {
+        eprintln!("{}", state.status_text());
+    }
 }
 
 fn read_input(path: &PathBuf) -> anyhow::Result<Vec<u8>> {

@@ -19,7 +19,7 @@ use livetrigger_engine::engine::{
 };
 use livetrigger_engine::outputs::rcon::{RconConfig, RconHealth, RconOutput};
 use livetrigger_engine::outputs::sound::{SoundConfig, SoundOutput};
-use tiktok_live::client::{ClientConfig, ConnectionState, LiveClient, SignConfig, SignPathStyle};
+use tiktok_live::client::{ConnectionState, LiveClient};
 use tiktok_live::target::Target;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
@@ -42,12 +42,8 @@ pub enum Command {
         /// Numeric room id (skips the username lookup).
         #[arg(long)]
         room_id: Option<u64>,
-        /// Sign server base URL (Euler-compatible); default: the profile's, then Euler Stream.
-        #[arg(long)]
-        sign_url: Option<String>,
-        /// TikTok web base URL (the simulator's, for tests and demos).
-        #[arg(long)]
-        web_url: Option<String>,
+        #[command(flatten)]
+        conn: crate::live::ConnectionArgs,
         /// RCON `host:port`; default: the profile's. Password: the profile's or
         /// `LIVETRIGGER_RCON_PASSWORD`.
         #[arg(long)]
@@ -72,8 +68,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         profile,
         user,
         room_id,
-        sign_url,
-        web_url,
+        conn,
         rcon_addr,
         pretty,
         stay,
@@ -126,14 +121,29 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         }
     });
 
-    let cfg = client_config(&profile_data, sign_url, web_url);
+    let cfg = conn.client_config(
+        profile_data.sign.url.clone(),
+        profile_data.sign.api_key.clone(),
+    );
     let client = LiveClient::new(cfg)?;
     let mut failure = None;
     let stay_retry = Duration::from_secs(stay_retry_secs);
     loop {
         let stream = client.connect(target.clone(), cancel.clone());
         let states = stream.state();
+        // Waits go to stderr ("reconnecting in 12 s (attempt 3)"); the reason for giving up
+        // is printed once at the end.
+        let mut waits = stream.state();
+        let reporter = tokio::spawn(async move {
+            while waits.changed().await.is_ok() {
+                let state = waits.borrow_and_update().clone();
+                if matches!(state, ConnectionState::Reconnecting { .. }) {
+                    crate::live::report_state(&state);
+                }
+            }
+        });
         pump(stream, &handle, &cancel).await;
+        reporter.abort();
         if cancel.is_cancelled() {
             break;
         }
@@ -234,30 +244,6 @@ async fn start_rcon(profile: &Profile, addr: Option<String>) -> anyhow::Result<O
         Err(_) => eprintln!("warning: RCON at {addr} did not answer within {RCON_LOGIN_WAIT:?}; commands wait for it"),
     }
     Ok(Some(output))
-}
-
-fn client_config(
-    profile: &Profile,
-    sign_url: Option<String>,
-    web_url: Option<String>,
-) -> ClientConfig {
-    let mut cfg = match &web_url {
-        Some(url) => ClientConfig::local(url),
-        None => ClientConfig::default(),
-    };
-    let sign = sign_url.or_else(|| profile.sign.url.clone());
-    if let Some(url) = sign {
-        let api_key = std::env::var("LIVETRIGGER_SIGN_API_KEY")
-            .ok()
-            .or_else(|| profile.sign.api_key.clone());
-        cfg.sign = SignConfig::Euler {
-            base_url: url,
-            path_style: SignPathStyle::RoomConnect,
-            api_key,
-            client_name: "ttlive-rust".into(),
-        };
-    }
-    cfg
 }
 
 #[derive(Clone, Copy)]

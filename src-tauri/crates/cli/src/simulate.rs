@@ -78,6 +78,12 @@ pub enum Command {
         /// After a reconnect, re-send the last K frames (duplicates to test dedupe).
         #[arg(long, default_value_t = 0, value_name = "K")]
         resend: usize,
+        /// Answer room/info with `4003110` + `prompts` for every room (as under rate limits).
+        #[arg(long)]
+        room_info_prompts: bool,
+        /// Accept any handshake (no room_id/cursor/internal_ext/cookie/UA/age checks).
+        #[arg(long)]
+        lax_handshake: bool,
         /// Offer `Handshake-Options: ping-interval=N`.
         #[arg(long, value_name = "SECS")]
         ping_interval: Option<u64>,
@@ -140,6 +146,8 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         silent_after,
         heartbeat_timeout,
         resend,
+        room_info_prompts,
+        lax_handshake,
         ping_interval,
         no_ack,
     } = cmd;
@@ -176,6 +184,8 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         resend_on_reconnect: resend,
         ping_interval_secs: ping_interval,
         need_ack: !no_ack,
+        room_info_prompts,
+        strict_handshake: !lax_handshake,
         ..SimConfig::default()
     };
     let mut sim = Simulator::start(config, listen).await?;

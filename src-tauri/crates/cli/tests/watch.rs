@@ -93,3 +93,150 @@ async fn a_missing_user_is_a_clear_failure() {
     assert_eq!(err["code"], "user_not_found");
     assert!(err["message"].as_str().unwrap().contains("simstreamer"));
 }
+
+/// What one `watch` run printed, and what the simulator saw.
+struct Watched {
+    stdout: String,
+    stderr: String,
+    ok: bool,
+    rec: webcast_sim::Recorded,
+}
+
+/// Runs `watch` against a simulator whose sign server is on its own origin.
+async fn watch_policy(sim_cfg: SimConfig, extra: &[&str], env: &[(&str, &str)]) -> Watched {
+    let sim = Simulator::start(
+        SimConfig {
+            time_scale: 0.0,
+            end_grace: Duration::from_millis(200),
+            sign_separate_origin: true,
+            ..sim_cfg
+        },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_livetrigger-cli"));
+    cmd.args(["watch", "--user", "simstreamer", "--web-url"])
+        .arg(sim.base_url())
+        .arg("--sign-url")
+        .arg(sim.sign_url())
+        .args(["--max-attempts", "3"])
+        .args(extra)
+        .env_remove("LIVETRIGGER_SIGN_API_KEY")
+        .env_remove("LIVETRIGGER_TIKTOK_SESSION_ID")
+        .kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = tokio::time::timeout(Duration::from_secs(30), cmd.output())
+        .await
+        .expect("watch exits")
+        .unwrap();
+    let rec = sim
+        .wait_for(|r| r.open_connections == 0, Duration::from_secs(10))
+        .await
+        .unwrap_or_else(|e| *e.last);
+    Watched {
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        ok: out.status.success(),
+        rec,
+    }
+}
+
+#[tokio::test]
+async fn room_info_prompts_do_not_stop_watch() {
+    let w = watch_policy(
+        SimConfig {
+            room_info_prompts: true,
+            ..SimConfig::default()
+        },
+        &[],
+        &[],
+    )
+    .await;
+    assert!(w.ok, "{}", w.stderr);
+    assert!(w.stdout.contains("\"type\":\"connected\""));
+    assert!(w.stdout.contains("\"type\":\"stream_ended\""));
+}
+
+#[tokio::test]
+async fn watch_says_when_it_reconnects() {
+    let w = watch_policy(
+        SimConfig {
+            sign_faults: vec![webcast_sim::SignFault::RateLimited {
+                retry_after_secs: 3,
+            }],
+            ..SimConfig::default()
+        },
+        &[],
+        &[],
+    )
+    .await;
+    assert!(w.ok, "{}", w.stderr);
+    assert!(
+        w.stderr.contains("reconnecting in 3 s (attempt 1)"),
+        "stderr: {}",
+        w.stderr
+    );
+    assert_eq!(w.rec.sign_requests.len(), 2);
+}
+
+#[tokio::test]
+async fn a_refused_api_key_stops_watch_at_once() {
+    let w = watch_policy(
+        SimConfig {
+            api_key: Some("right".into()),
+            ..SimConfig::default()
+        },
+        &["--sign-api-key", "wrong-key-123"],
+        &[],
+    )
+    .await;
+    assert!(!w.ok);
+    assert!(
+        w.stderr.contains("the sign server refused the API key"),
+        "stderr: {}",
+        w.stderr
+    );
+    assert!(w.stdout.contains("\"code\":\"sign_refused\""));
+    assert_eq!(w.rec.sign_requests.len(), 1, "no retry");
+    assert!(!w.stdout.contains("wrong-key-123") && !w.stderr.contains("wrong-key-123"));
+}
+
+#[tokio::test]
+async fn the_key_and_the_session_go_only_where_they_belong() {
+    for trusted in [false, true] {
+        let mut extra = vec!["--session-id", "sess-777"];
+        if trusted {
+            extra.push("--trust-sign-server-with-session");
+        }
+        let w = watch_policy(
+            SimConfig {
+                api_key: Some("key-555".into()),
+                ..SimConfig::default()
+            },
+            &extra,
+            &[("LIVETRIGGER_SIGN_API_KEY", "key-555")],
+        )
+        .await;
+        assert!(w.ok, "{}", w.stderr);
+        let sign = &w.rec.sign_requests[0];
+        assert_eq!(sign.header("x-api-key"), Some("key-555"));
+        assert_eq!(sign.header("cookie"), None);
+        assert_eq!(sign.query("session_id").is_some(), trusted);
+        let hs = w.rec.handshakes.iter().find(|h| h.accepted).unwrap();
+        assert_eq!(hs.cookie("sessionid").is_some(), trusted);
+        for r in &w.rec.http_requests {
+            let all = format!("{:?}{:?}", r.headers, r.query);
+            assert!(
+                !all.contains("key-555"),
+                "the key went to TikTok: {}",
+                r.path
+            );
+        }
+        for secret in ["key-555", "sess-777"] {
+            assert!(!w.stdout.contains(secret) && !w.stderr.contains(secret));
+        }
+    }
+}

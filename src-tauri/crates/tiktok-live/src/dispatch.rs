@@ -83,6 +83,8 @@ impl Dedupe {
 pub struct Dispatcher {
     dedupe: Dedupe,
     streaks: StreakTracker,
+    /// Messages of methods we do not read, per method.
+    unknown: std::collections::HashMap<String, u64>,
 }
 
 impl Dispatcher {
@@ -90,7 +92,13 @@ impl Dispatcher {
         Self {
             dedupe: Dedupe::default(),
             streaks,
+            unknown: Default::default(),
         }
+    }
+
+    /// How many messages of each unread method went by.
+    pub fn unknown_counts(&self) -> &std::collections::HashMap<String, u64> {
+        &self.unknown
     }
 
     pub fn streaks(&mut self) -> &mut StreakTracker {
@@ -172,11 +180,16 @@ impl Dispatcher {
                 message::CONTROL_SUSPENDED => Event::StreamEnded { suspended: true },
                 _ => return None,
             },
-            Payload::Unknown(payload) => Event::Unknown {
-                method: msg.method,
-                msg_id: msg.msg_id,
-                payload,
-            },
+            Payload::Unknown(bytes) => {
+                let count = self.unknown.entry(msg.method.clone()).or_default();
+                *count += 1;
+                tracing::debug!(method = %msg.method, count = *count, bytes, "a message type we do not read");
+                Event::Unknown {
+                    method: msg.method,
+                    msg_id: msg.msg_id,
+                    bytes,
+                }
+            }
         };
         Some(event)
     }

@@ -28,6 +28,9 @@ pub enum Error {
     },
     #[error("the sign server says this needs a paid plan (HTTP {status}): {message}")]
     Premium { status: u16, message: String },
+    /// 401/403 from the sign server: the key is wrong, expired or missing. Fatal.
+    #[error("the sign server refused the API key")]
+    SignRefused { status: u16 },
     #[error("sign server error (HTTP {status}): {message}")]
     SignServer { status: u16, message: String },
     #[error("TikTok rejected the live connection ({status}): {message}")]
@@ -51,7 +54,9 @@ impl Error {
         !matches!(self, Error::Decode(_) | Error::Frame { .. })
     }
 
-    /// Whether trying again later can help (automatic reconnects do so).
+    /// Whether trying again later can help (automatic reconnects do so). A refused API key,
+    /// a user that does not exist and a blocked or banned page do not get better by asking
+    /// again; retrying them would only burn the sign server's quota.
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
@@ -59,7 +64,6 @@ impl Error {
                 | Error::Network(_)
                 | Error::SignServer { .. }
                 | Error::HandshakeRejected { .. }
-                | Error::Blocked(_)
                 | Error::Protocol { .. }
         )
     }
@@ -74,6 +78,7 @@ impl Error {
             Error::AgeRestricted => "age_restricted",
             Error::RateLimited { .. } => "rate_limited",
             Error::Premium { .. } => "premium",
+            Error::SignRefused { .. } => "sign_refused",
             Error::SignServer { .. } => "sign_server",
             Error::HandshakeRejected { .. } => "handshake_rejected",
             Error::Network(_) => "network",

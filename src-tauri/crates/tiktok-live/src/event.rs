@@ -120,8 +120,8 @@ pub enum Event {
     Unknown {
         method: String,
         msg_id: u64,
-        #[serde(skip)]
-        payload: Vec<u8>,
+        /// Payload size; the bytes themselves are not kept.
+        bytes: usize,
     },
 }
 

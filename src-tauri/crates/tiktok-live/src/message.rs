@@ -10,6 +10,7 @@ use crate::proto::{self, BaseMessage};
 /// Webcast method names (`BaseMessage.method`).
 pub mod method {
     pub const CHAT: &str = "WebcastChatMessage";
+    pub const EMOTE_CHAT: &str = "WebcastEmoteChatMessage";
     pub const GIFT: &str = "WebcastGiftMessage";
     pub const LIKE: &str = "WebcastLikeMessage";
     pub const SOCIAL: &str = "WebcastSocialMessage";
@@ -116,9 +117,11 @@ impl GiftMessage {
             .is_some_and(|g| g.gift_type == STREAKABLE_GIFT_TYPE)
     }
 
-    /// An intermediate message of a streak still going on.
+    /// An intermediate message of a streak still going on. Without gift details the type is
+    /// unknown, so `repeat_end` decides: counting each such message as final would settle a
+    /// streak once per message.
     pub fn streaking(&self) -> bool {
-        self.streakable() && self.repeat_end == 0
+        (self.streakable() || self.gift.is_none()) && self.repeat_end == 0
     }
 
     /// The message that carries the final count: a streak's end, or any non-streak gift.
@@ -231,8 +234,8 @@ pub enum Payload {
     ViewerCount(ViewerCountMessage),
     Subscribe(SubscribeMessage),
     Control(ControlMessage),
-    /// A method we do not read (there are dozens); kept raw.
-    Unknown(Vec<u8>),
+    /// A method we do not read (there are dozens): only its payload's size is kept.
+    Unknown(usize),
 }
 
 /// One decoded message with what identifies it.
@@ -382,7 +385,17 @@ pub fn decode(base: BaseMessage) -> Result<WebcastMessage, DecodeError> {
             let (id, t) = common_ids(m.common.as_ref());
             (id, t, Payload::Control(ControlMessage { action: m.action }))
         }
-        _ => (0, 0, Payload::Unknown(payload)),
+        method::EMOTE_CHAT => {
+            // A sticker comment is a comment without text: it still counts as chat.
+            let m = parse!(proto::EmoteChatMessage);
+            let (id, t) = common_ids(m.common.as_ref());
+            let msg = ChatMessage {
+                user: user(m.user),
+                content: String::new(),
+            };
+            (id, t, Payload::Chat(msg))
+        }
+        _ => (0, 0, Payload::Unknown(payload.len())),
     };
     Ok(WebcastMessage {
         method,
@@ -565,7 +578,7 @@ mod tests {
             ..Default::default()
         })
         .unwrap();
-        assert_eq!(msg.payload, Payload::Unknown(vec![1, 2, 3]));
+        assert_eq!(msg.payload, Payload::Unknown(3));
         assert_eq!(msg.msg_id, 8);
     }
 }

@@ -207,14 +207,20 @@ impl StreakTracker {
         if !self.open.contains_key(&slot) {
             if let Some(closed) = self.closed.get_mut(&slot) {
                 let key = slot.key(closed.generation);
-                let same_streak = match closed.reason {
-                    // After its final a streak only repeats itself: an equal final is a
-                    // repeat; anything else (a fresh intermediate, a lower count) is new.
-                    SettleReason::Final => msg.is_final() && count >= closed.count,
-                    // After a timeout a higher count is the same streak going on; a lower
-                    // one can only be a new streak (a streak's count never goes down).
-                    SettleReason::Timeout | SettleReason::Late => count >= closed.count,
-                };
+                // Late and repeated messages come soon after the streak closed. Later than
+                // one quiet period, the same group id is a new streak (servers reuse ids, or
+                // send none), even when its first message is a final: taking it for the old
+                // streak's late final would drop what was paid for now.
+                let recent = now.saturating_duration_since(closed.at) <= self.timeout;
+                let same_streak = recent
+                    && match closed.reason {
+                        // After its final a streak only repeats itself: an equal final is a
+                        // repeat; anything else (a fresh intermediate, a lower count) is new.
+                        SettleReason::Final => msg.is_final() && count >= closed.count,
+                        // After a timeout a higher count is the same streak going on; a lower
+                        // one can only be a new streak (a streak's count never goes down).
+                        SettleReason::Timeout | SettleReason::Late => count >= closed.count,
+                    };
                 if same_streak {
                     let extra = count.saturating_sub(closed.count);
                     if extra == 0 {
@@ -568,6 +574,47 @@ mod tests {
             .map(|&(c, e)| t.observe(&bare(c, e), now))
             .collect();
         assert_eq!(settled_total(&obs), 3, "not 1+2+3+3");
+    }
+
+    #[test]
+    fn a_gift_without_details_settles_once_per_streak_at_its_final() {
+        let mut t = StreakTracker::default();
+        let now = Instant::now();
+        let bare = |group, count, end| GiftMessage {
+            gift: None,
+            ..gift(1, group, count, end, 1)
+        };
+        // A streak of one message that is its own final, then its repeated final.
+        let lone = t.observe(&bare(20, 1, 1), now);
+        let repeat = t.observe(&bare(20, 1, 1), now);
+        assert_eq!(settled_total(&[lone, repeat]), 1);
+        // Intermediates, the final, a second final: one settlement.
+        let obs: Vec<_> = [(2, 0), (4, 0), (4, 1), (4, 1)]
+            .iter()
+            .map(|&(c, e)| t.observe(&bare(21, c, e), now))
+            .collect();
+        assert_eq!(obs.iter().filter(|o| o.settled.is_some()).count(), 1);
+        assert_eq!(settled_total(&obs), 4);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reused_group_id_starting_with_a_final_is_a_new_streak() {
+        let mut t = StreakTracker::new(Duration::from_secs(5));
+        let start = Instant::now();
+        // A streak that lost its final (settled 5 by the timeout) ...
+        t.observe(&gift(1, 10, 5, 0, 1), start);
+        let done = t.expire(start + Duration::from_secs(5));
+        assert_eq!(done[0].settled.count, 5);
+        // ... and a minute later a one-message streak under the same group id: 5 new units,
+        // not a late final that adds nothing.
+        let later = start + Duration::from_secs(60);
+        let o = t.observe(&gift(1, 10, 5, 1, 1), later);
+        let s = o.settled.expect("settled in full");
+        assert_eq!((s.count, s.reason), (5, SettleReason::Final));
+        assert_eq!(s.key.generation, 1);
+        // The same after a final: a fresh one-message streak much later counts in full.
+        let o = t.observe(&gift(1, 10, 5, 1, 1), later + Duration::from_secs(60));
+        assert_eq!(o.settled.map(|s| s.count), Some(5));
     }
 
     #[tokio::test(start_paused = true)]

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use tiktok_live::client::{
-    Backoff, ClientConfig, ConnectionState, LiveClient, SignConfig, SignPathStyle,
+    Backoff, ClientConfig, ConnectionState, LiveClient, SignBudget, SignConfig, SignPathStyle,
 };
 use tiktok_live::error::Error;
 use tiktok_live::event::Event;
@@ -35,6 +35,11 @@ fn fast_config(sim: &SimHandle) -> ClientConfig {
     cfg.streak_timeout = Duration::from_millis(300);
     cfg.connect_timeout = Duration::from_secs(5);
     cfg.http_timeout = Duration::from_secs(5);
+    // Fast retries on purpose: the sign budget has its own tests (conn_policy.rs).
+    cfg.sign_budget = SignBudget {
+        per_minute: 0,
+        per_hour: 0,
+    };
     cfg
 }
 
@@ -462,7 +467,7 @@ async fn every_error_of_the_table_is_typed() {
     .await;
     assert_eq!(failed_code(&run), "sign_server");
 
-    // A bot-check page and no api-live: "blocked", retried, then given up with the reason.
+    // A bot-check page and no api-live: "blocked", given up at once with the reason.
     let (run, _s) = failure(
         SimConfig {
             live_page: webcast_sim::LivePage::Blocked,
@@ -539,7 +544,7 @@ async fn both_sign_path_styles_and_the_api_key_work() {
         cfg.sign = SignConfig::Euler {
             base_url: sim.base_url(),
             path_style: style,
-            api_key: Some("secret-key".into()),
+            api_key: Some(tiktok_live::client::Secret::new("secret-key")),
             client_name: "ttlive-rust".into(),
         };
         let run = run_client(cfg, Target::parse("simstreamer").unwrap()).await;

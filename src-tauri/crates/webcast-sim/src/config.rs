@@ -55,7 +55,9 @@ pub enum RoomState {
     Offline,
     /// The user does not exist (no `LiveRoom`, `user_not_found`).
     NotFound,
-    /// Room info answers `status_code 4003110` with `data.prompts`.
+    /// Room info answers `status_code 4003110` with `data.prompts`, and the sign server
+    /// cannot fetch the room without a signed-in session (its reply has no cursor unless the
+    /// request carries `session_id`).
     AgeRestricted,
 }
 
@@ -87,6 +89,13 @@ pub enum GiftList {
 /// one sign call, in order; calls after the list get a normal reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignFault {
+    /// A normal reply.
+    None,
+    /// A normal reply whose initial batch also carries these messages (not flagged as
+    /// history): what happened while a client was away, e.g. the stream's end.
+    WithMessages(Vec<crate::script::Msg>),
+    /// 401 with a JSON body (a wrong or missing API key).
+    Unauthorized,
     /// 429 with `{message, limit_label}` and `Retry-After`, `RateLimit-Reset`,
     /// `X-RateLimit-Reset`, `RateLimit-Remaining`.
     RateLimited {
@@ -174,6 +183,16 @@ pub enum ConnFault {
 }
 
 impl ConnFault {
+    /// Upgrade, then close (1000) before pushing anything: a server that accepts and drops
+    /// every socket.
+    pub fn accept_then_close() -> Self {
+        ConnFault::CloseAfter {
+            frames: 0,
+            code: 1000,
+            reason: "bye".into(),
+        }
+    }
+
     pub(crate) fn frames(&self) -> Option<usize> {
         match self {
             ConnFault::None => None,
@@ -238,6 +257,20 @@ pub struct SimConfig {
     pub end_grace: Duration,
     /// Maximum entries kept per recorded list.
     pub record_limit: usize,
+    /// Room info answers `status_code 4003110` with `data.prompts` for every room, live or
+    /// not, as TikTok does under rate limits and captchas (TLC#312). A client must not take
+    /// that for "age-restricted".
+    pub room_info_prompts: bool,
+    /// Serve the sign routes on a port of their own ([`crate::SimHandle::sign_url`]), as a
+    /// real sign server is another origin; the main port then answers them 404.
+    pub sign_separate_origin: bool,
+    /// Refuse handshakes as TikTok does (HTTP 200 with `Handshake-Status`/`Handshake-Msg`)
+    /// when `room_id`, `cursor`, `internal_ext`, the `ttwid` cookie or the User-Agent is
+    /// missing or does not match a sign reply, or that reply is older than
+    /// `signed_url_ttl`. A socket opened without a cursor must say `ws_direct=1`.
+    pub strict_handshake: bool,
+    /// How long a signed socket URL stays usable.
+    pub signed_url_ttl: Duration,
 }
 
 impl Default for SimConfig {
@@ -265,6 +298,10 @@ impl Default for SimConfig {
             enter_room_grace: Duration::from_secs(1),
             end_grace: Duration::from_secs(2),
             record_limit: 100_000,
+            room_info_prompts: false,
+            sign_separate_origin: false,
+            strict_handshake: true,
+            signed_url_ttl: Duration::from_secs(30),
         }
     }
 }

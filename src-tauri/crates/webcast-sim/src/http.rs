@@ -16,7 +16,8 @@ use tiktok_live::proto::FetchResult;
 use crate::config::{GiftList, LivePage, RoomState, SignFault, TTWID};
 use crate::gifts;
 use crate::record::{push_capped, HttpRequest};
-use crate::server::{Play, Shared, WS_PATH};
+use crate::script::to_wire;
+use crate::server::{Issued, Play, Shared, WS_PATH};
 
 pub(crate) fn unix_ms() -> i64 {
     SystemTime::now()
@@ -108,6 +109,7 @@ pub(crate) async fn record_layer(
         query: parse_query(req.uri().query().unwrap_or("")),
         headers: header_pairs(req.headers()),
         status: 0,
+        at_ms: s.rec.elapsed_ms(),
     };
     let sign = is_sign_path(&path);
     let limit = s.rec.limit();
@@ -346,7 +348,7 @@ pub(crate) async fn room_info(State(s): State<Arc<Shared>>, uri: Uri) -> Respons
     let q = parse_query(uri.query().unwrap_or(""));
     let cfg = &s.cfg;
     let extra = json!({ "now": unix_ms() });
-    if cfg.room_state == RoomState::AgeRestricted {
+    if cfg.room_state == RoomState::AgeRestricted || cfg.room_info_prompts {
         return json_response(
             StatusCode::OK,
             json!({ "status_code": 4003110, "data": { "prompts": "" }, "extra": extra }),
@@ -425,10 +427,23 @@ pub(crate) async fn avatar(Path(file): Path<String>) -> Response {
     png_response(&file)
 }
 
+/// The sign routes on the main port: 404 when the sign server has its own origin.
+pub(crate) async fn sign_main(
+    State(s): State<Arc<Shared>>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if s.cfg.sign_separate_origin {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    }
+    sign(State(s), uri, headers).await
+}
+
 /// Both sign path styles: `/webcast/fetch` and `/webcast/rooms/{room_id}/connect`.
 pub(crate) async fn sign(State(s): State<Arc<Shared>>, uri: Uri, headers: HeaderMap) -> Response {
     let q = parse_query(uri.query().unwrap_or(""));
     let call = s.sign_calls.fetch_add(1, Ordering::SeqCst);
+    let session = query_value(&q, "session_id").filter(|v| !v.is_empty());
     if let Some(key) = &s.cfg.api_key {
         let given = headers
             .get("x-api-key")
@@ -468,6 +483,12 @@ pub(crate) async fn sign(State(s): State<Arc<Shared>>, uri: Uri, headers: Header
             }
             return resp;
         }
+        Some(SignFault::Unauthorized) => {
+            return json_response(
+                StatusCode::UNAUTHORIZED,
+                json!({ "code": 401, "message": "Invalid API key" }),
+            );
+        }
         Some(SignFault::Status(code)) => {
             let status = StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let message = match code {
@@ -487,10 +508,34 @@ pub(crate) async fn sign(State(s): State<Arc<Shared>>, uri: Uri, headers: Header
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
     }
-    let body = match fault {
+    // An age-restricted room cannot be fetched anonymously: the reply comes back without a
+    // cursor, the way a blocked sign does.
+    let no_cursor = matches!(fault, Some(SignFault::EmptyCursor))
+        || (s.cfg.room_state == RoomState::AgeRestricted && session.is_none());
+    let body = match &fault {
         Some(SignFault::EmptyBody) => Vec::new(),
-        _ => initial_fetch(&s, matches!(fault, Some(SignFault::EmptyCursor))),
+        Some(SignFault::WithMessages(extra)) => {
+            let mut result =
+                FetchResult::decode(initial_fetch(&s, no_cursor).as_slice()).unwrap_or_default();
+            for (i, m) in extra.iter().enumerate() {
+                let id = crate::script::MSG_ID_BASE + 900_000_000 + (call * 1000 + i) as u64;
+                result.messages.push(to_wire(m, id, &s.ctx));
+            }
+            result.encode_to_vec()
+        }
+        _ => initial_fetch(&s, no_cursor),
     };
+    if let Ok(result) = FetchResult::decode(body.as_slice()) {
+        if !result.cursor.is_empty() {
+            s.issue(Issued {
+                cursor: result.cursor,
+                internal_ext: result.internal_ext,
+                user_agent: query_value(&q, "user_agent").map(str::to_string),
+                with_session: session.is_some(),
+                at: tokio::time::Instant::now(),
+            });
+        }
+    }
     let mut resp = Response::new(Body::from(body));
     let h = resp.headers_mut();
     h.insert(
@@ -505,6 +550,12 @@ pub(crate) async fn sign(State(s): State<Arc<Shared>>, uri: Uri, headers: Header
             h.insert("x-set-tt-cookie", v);
         }
     }
+    // The sign server's own cookie: it belongs to the sign server's origin, never to TikTok
+    // (only `X-Set-TT-Cookie` is meant for TikTok).
+    h.insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("sign_session=sign-server-only; Path=/; HttpOnly"),
+    );
     if s.cfg.sign_room_id_header {
         if let Ok(v) = HeaderValue::from_str(&s.cfg.room_id.to_string()) {
             h.insert("x-room-id", v);

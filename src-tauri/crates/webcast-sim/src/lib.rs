@@ -132,6 +132,22 @@ impl Simulator {
             ),
         };
         let cancel = CancellationToken::new();
+        let sign_listener = if config.sign_separate_origin {
+            let bind = SocketAddr::new(addr.ip(), 0);
+            let l = tokio::net::TcpListener::bind(bind)
+                .await
+                .map_err(|source| SimError::Bind { addr: bind, source })?;
+            let sign_addr = l
+                .local_addr()
+                .map_err(|source| SimError::Bind { addr: bind, source })?;
+            Some((l, format!("http://{sign_addr}")))
+        } else {
+            None
+        };
+        let sign_url = sign_listener
+            .as_ref()
+            .map(|(_, url)| url.clone())
+            .unwrap_or_else(|| base_url.clone());
         let shared = Arc::new(Shared::new(
             config,
             base_url,
@@ -141,6 +157,18 @@ impl Simulator {
             cancel.clone(),
         ));
         let app = server::router(shared.clone());
+        let sign_task = sign_listener.map(|(listener, _)| {
+            let app = server::sign_router(shared.clone());
+            let stop = cancel.clone();
+            tokio::spawn(async move {
+                let served = axum::serve(listener, app)
+                    .with_graceful_shutdown(stop.cancelled_owned())
+                    .await;
+                if let Err(e) = served {
+                    tracing::warn!("webcast simulator's sign server stopped: {e}");
+                }
+            })
+        });
         let stop = cancel.clone();
         let tls = tls::acceptor().map_err(|reason| SimError::Bind {
             addr,
@@ -159,8 +187,10 @@ impl Simulator {
         Ok(SimHandle {
             addr,
             shared,
+            sign_url,
             expected,
             task: Some(task),
+            sign_task,
         })
     }
 }
@@ -169,8 +199,10 @@ impl Simulator {
 pub struct SimHandle {
     addr: SocketAddr,
     shared: Arc<Shared>,
+    sign_url: String,
     expected: Option<Expected>,
     task: Option<JoinHandle<()>>,
+    sign_task: Option<JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for SimHandle {
@@ -190,6 +222,12 @@ impl SimHandle {
     /// `http://127.0.0.1:P`: the www base URL and the sign-server base URL.
     pub fn base_url(&self) -> String {
         self.shared.base_url.clone()
+    }
+
+    /// The sign server's base URL: its own origin with [`SimConfig::sign_separate_origin`],
+    /// otherwise [`SimHandle::base_url`].
+    pub fn sign_url(&self) -> String {
+        self.sign_url.clone()
     }
 
     /// `http://127.0.0.1:P/webcast`: the webcast base URL.
@@ -235,6 +273,9 @@ impl SimHandle {
     pub async fn shutdown(mut self) {
         self.shared.cancel.cancel();
         if let Some(task) = self.task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+        }
+        if let Some(task) = self.sign_task.take() {
             let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
         }
     }

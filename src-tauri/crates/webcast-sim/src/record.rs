@@ -4,7 +4,9 @@
 //! something new was recorded instead of polling with sleeps.
 
 use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use serde::Serialize;
 use tokio::sync::watch;
@@ -20,6 +22,9 @@ pub struct HttpRequest {
     pub headers: Vec<(String, String)>,
     /// The status the simulator answered with.
     pub status: u16,
+    /// When it arrived: milliseconds since the simulator started, on tokio's clock (so tests
+    /// with paused time see virtual time).
+    pub at_ms: u64,
 }
 
 impl HttpRequest {
@@ -47,6 +52,10 @@ pub struct Handshake {
     pub accepted: bool,
     /// Connection number (1-based) when accepted.
     pub conn: Option<usize>,
+    /// Why a strict simulator refused it (`SimConfig::strict_handshake`).
+    pub refused: Option<String>,
+    /// When it arrived (milliseconds since start, tokio's clock).
+    pub at_ms: u64,
 }
 
 impl Handshake {
@@ -95,7 +104,7 @@ pub struct Heartbeat {
     pub room_id: Option<u64>,
     /// `send_packet_seq_id`, `None` for the payload-less heartbeat.
     pub seq: Option<u64>,
-    /// Milliseconds since the simulator started.
+    /// Milliseconds since the simulator started (tokio's clock).
     pub at_ms: u64,
 }
 

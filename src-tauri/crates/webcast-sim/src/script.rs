@@ -64,6 +64,11 @@ pub enum Msg {
         /// Comment text.
         content: String,
     },
+    /// `WebcastEmoteChatMessage`: a sticker comment (a chat without text).
+    EmoteChat {
+        /// Sender.
+        user: SimUser,
+    },
     /// `WebcastGiftMessage`: one event of a streak (or the single event of a non-streak gift).
     Gift {
         /// Sender.
@@ -355,6 +360,10 @@ impl Script {
                 Msg::Chat { content, .. } => {
                     e.chats += 1;
                     e.chat_contents.push(content.clone());
+                }
+                Msg::EmoteChat { .. } => {
+                    e.chats += 1;
+                    e.chat_contents.push(String::new());
                 }
                 Msg::Gift {
                     user,
@@ -681,6 +690,16 @@ pub(crate) fn to_wire(m: &Msg, msg_id: u64, ctx: &WireContext) -> BaseMessage {
             }
             .encode_to_vec(),
         ),
+        Msg::EmoteChat { user } => {
+            let mut payload = proto::EmoteChatMessage {
+                common: Some(common(method::EMOTE_CHAT, msg_id, ctx, "", "")),
+                user: Some(wire_user(user, ctx)),
+            }
+            .encode_to_vec();
+            // Field 3, the emote list: a submessage a client must skip, not choke on.
+            payload.extend_from_slice(&[0x1a, 0x04, 0x0a, 0x02, b'e', b'1']);
+            (method::EMOTE_CHAT, payload)
+        }
         Msg::Unknown { method } => {
             // A real-looking body: common with the method name, then an unknown field.
             let mut payload = proto::ChatMessage {
@@ -907,11 +926,50 @@ pub fn idle() -> Script {
     Script::default()
 }
 
-/// A built-in scenario by name (`demo`, `idle`).
+/// The slow-consumer scenario: a burst of `frames` frames (a chat and a growing Rose streak in
+/// each, far more than a small event buffer holds), a quiet minute, the streak's final, the
+/// end. A client whose socket work waits on its caller stops heartbeating during the burst;
+/// run it with `SimConfig::heartbeat_timeout` to see that fail.
+pub fn burst(frames: u32) -> Script {
+    let fan = SimUser::new(6_700_000_000_000_000_777, "burst_fan", "Burst Fan");
+    let rose = |count: u32, end: bool| Msg::Gift {
+        user: fan.clone(),
+        gift_id: 5655,
+        name: "Rose".into(),
+        diamond_count: 1,
+        gift_type: 1,
+        repeat_count: count,
+        repeat_end: end,
+        group_id: 7_390_000_000_000_000_900,
+    };
+    let mut steps: Vec<Step> = (1..=frames)
+        .map(|i| Step::Frame {
+            messages: vec![
+                Msg::Chat {
+                    user: fan.clone(),
+                    content: format!("burst {i}"),
+                },
+                rose(i, false),
+            ],
+        })
+        .collect();
+    steps.push(Step::Wait { ms: 60_000 });
+    steps.push(Step::Frame {
+        messages: vec![rose(frames, true)],
+    });
+    steps.push(Step::EndStream);
+    Script {
+        history: Vec::new(),
+        steps,
+    }
+}
+
+/// A built-in scenario by name (`demo`, `idle`, `burst`).
 pub fn builtin(name: &str) -> Option<Script> {
     match name {
         "demo" => Some(demo()),
         "idle" => Some(idle()),
+        "burst" => Some(burst(200)),
         _ => None,
     }
 }

@@ -61,7 +61,23 @@ pub(crate) struct Shared {
     position: Mutex<u64>,
     /// The last frames' messages, for `resend_on_reconnect`.
     recent: Mutex<VecDeque<Vec<BaseMessage>>>,
+    /// Recent sign replies, for the strict handshake checks.
+    issued: Mutex<VecDeque<Issued>>,
 }
+
+/// What one sign reply handed out: a socket must come back with it, soon, as the same UA.
+#[derive(Debug, Clone)]
+pub(crate) struct Issued {
+    pub cursor: String,
+    pub internal_ext: String,
+    pub user_agent: Option<String>,
+    /// Signed for a signed-in session: the socket must carry the session cookie.
+    pub with_session: bool,
+    pub at: Instant,
+}
+
+/// Sign replies remembered for the handshake checks.
+const ISSUED_MEMORY: usize = 64;
 
 impl Shared {
     pub fn new(
@@ -89,7 +105,72 @@ impl Shared {
             frame_seq: AtomicU64::new(0),
             position: Mutex::new(0),
             recent: Mutex::new(VecDeque::new()),
+            issued: Mutex::new(VecDeque::new()),
         }
+    }
+
+    /// Remembers a sign reply's cursor and ext for the handshake checks.
+    pub fn issue(&self, issued: Issued) {
+        let mut list = self.issued.lock().unwrap_or_else(PoisonError::into_inner);
+        list.push_back(issued);
+        while list.len() > ISSUED_MEMORY {
+            list.pop_front();
+        }
+    }
+
+    /// Why a strict simulator refuses this handshake (TikTok answers such sockets with a 200
+    /// and a `Handshake-Msg`), or `None` when it is fine.
+    fn refuse(&self, hs: &Handshake) -> Option<String> {
+        if !self.cfg.strict_handshake {
+            return None;
+        }
+        let room = self.cfg.room_id.to_string();
+        match hs.query("room_id") {
+            None | Some("") => return Some("missing room_id".into()),
+            Some(r) if r != room => return Some(format!("wrong room_id {r}")),
+            Some(_) => {}
+        }
+        let Some(ua) = hs.header("user-agent").filter(|u| !u.trim().is_empty()) else {
+            return Some("missing User-Agent".into());
+        };
+        if hs.cookie("ttwid") != Some(crate::config::TTWID) {
+            return Some("missing ttwid cookie".into());
+        }
+        let cursor = hs.query("cursor");
+        let ext = hs.query("internal_ext");
+        if cursor.is_none() && ext.is_none() && hs.query("ws_direct") == Some("1") {
+            // The sign-free method: TikTok's own page cookie is all it has.
+            return None;
+        }
+        let (Some(cursor), Some(ext)) = (cursor, ext) else {
+            return Some("missing cursor or internal_ext".into());
+        };
+        if cursor.is_empty() || ext.is_empty() {
+            return Some("empty cursor or internal_ext".into());
+        }
+        let issued = {
+            let list = self.issued.lock().unwrap_or_else(PoisonError::into_inner);
+            list.iter()
+                .rev()
+                .find(|i| i.cursor == cursor && i.internal_ext == ext)
+                .cloned()
+        };
+        let Some(issued) = issued else {
+            return Some("cursor and internal_ext match no sign reply".into());
+        };
+        if issued.at.elapsed() > self.cfg.signed_url_ttl {
+            return Some("signature expired".into());
+        }
+        if let Some(signed_ua) = &issued.user_agent {
+            if signed_ua != ua {
+                return Some("DEVICE_BLOCKED: User-Agent differs from the signing one".into());
+            }
+        }
+        if issued.with_session && hs.cookie("sessionid").is_none() {
+            // What TL7 notes for a socket signed with a session but opened without it.
+            return Some("illegal secret key".into());
+        }
+        None
     }
 
     /// A fresh number for a cursor/`internal_ext` pair (sign replies and frames share it, so
@@ -127,13 +208,27 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/webcast/gift/list", get(http::gift_list))
         .route("/gift-images/{file}", get(http::gift_image))
         .route("/avatar/{file}", get(http::avatar))
+        .route("/webcast/fetch", get(http::sign_main))
+        .route("/webcast/fetch/", get(http::sign_main))
+        .route("/webcast/rooms/{room_id}/connect", get(http::sign_main))
+        .route("/webcast/anchors/{unique_id}/connect", get(http::sign_main))
+        .route(WS_PATH, get(ws_handler))
+        .route(WS_PATH.trim_end_matches('/'), get(ws_handler))
+        .fallback(http::fallback)
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            http::record_layer,
+        ))
+        .with_state(shared)
+}
+
+/// The sign routes alone, for a sign server on its own origin.
+pub(crate) fn sign_router(shared: Arc<Shared>) -> Router {
+    Router::new()
         .route("/webcast/fetch", get(http::sign))
         .route("/webcast/fetch/", get(http::sign))
         .route("/webcast/rooms/{room_id}/connect", get(http::sign))
         .route("/webcast/anchors/{unique_id}/connect", get(http::sign))
-        .route(WS_PATH, get(ws_handler))
-        .route(WS_PATH.trim_end_matches('/'), get(ws_handler))
-        .fallback(http::fallback)
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),
             http::record_layer,
@@ -158,15 +253,27 @@ async fn ws_handler(
         headers: header_pairs(&headers),
         accepted: false,
         conn: None,
+        refused: None,
+        at_ms: s.rec.elapsed_ms(),
     };
     let attempt = s.handshakes.fetch_add(1, Ordering::SeqCst);
     let limit = s.rec.limit();
     let fault = s.cfg.handshake_faults.get(attempt).cloned();
-    let rejection = match &fault {
-        Some(HandshakeFault::Blocked { status, msg }) => Some((StatusCode::OK, *status, msg)),
-        Some(HandshakeFault::BadRequest { msg }) => Some((StatusCode::BAD_REQUEST, 400, msg)),
+    record.refused = s.refuse(&record);
+    let mut rejection = match &fault {
+        Some(HandshakeFault::Blocked { status, msg }) => {
+            Some((StatusCode::OK, *status, msg.clone()))
+        }
+        Some(HandshakeFault::BadRequest { msg }) => {
+            Some((StatusCode::BAD_REQUEST, 400, msg.clone()))
+        }
         _ => None,
     };
+    if rejection.is_none() {
+        if let Some(why) = &record.refused {
+            rejection = Some((StatusCode::OK, 403, why.clone()));
+        }
+    }
     if let Some((code, status, msg)) = rejection {
         s.rec
             .update(|r| push_capped(&mut r.handshakes, record, limit));
@@ -174,7 +281,7 @@ async fn ws_handler(
             code,
             [
                 ("handshake-status", header_value(&status.to_string())),
-                ("handshake-msg", header_value(msg)),
+                ("handshake-msg", header_value(&msg)),
             ],
         )
             .into_response();
@@ -726,6 +833,14 @@ impl Connection {
             return Err(End::Done(format!("write error: {e}")));
         }
         self.frames_sent += 1;
+        // Silence starts with the last frame, not at the next push step: a heartbeat that
+        // arrives in between must not be answered.
+        if let ConnFault::SilentAfter { frames } = self.fault {
+            if !self.fault_done && self.frames_sent == frames {
+                self.fault_done = true;
+                self.silent = true;
+            }
+        }
         let count = pushed.msg_ids.len() as u64;
         let limit = self.s.rec.limit();
         self.s.rec.update(|r| {

@@ -116,6 +116,8 @@ impl DualListener {
                         }
                     },
                 };
+                // Small frames (acks, heartbeats) go out at once, as a push server sends them.
+                let _ = stream.set_nodelay(true);
                 let tx = tx.clone();
                 let tls = tls.clone();
                 tokio::spawn(async move {

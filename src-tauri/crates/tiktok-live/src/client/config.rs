@@ -10,6 +10,56 @@ use serde::{Deserialize, Serialize};
 /// (TikTok blocks sockets whose UA differs from the signing call's).
 pub const DEFAULT_USER_AGENT: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 
+/// A secret (API key, TikTok session id): usable by the code that needs it, but never shown
+/// by `Debug` (which is what logs print) and never serialised.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The value itself, for the one request that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.trim().is_empty()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Self(value.to_string())
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_string()))
+    }
+}
+
+/// Euler Stream, the sign server TikTokLive and TikTok-Live-Connector use by default.
+pub const DEFAULT_SIGN_URL: &str = "https://api.eulerstream.com";
+
 /// Which Euler-compatible path the sign server answers on (protocol.md §2.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -31,8 +81,9 @@ pub enum SignConfig {
         base_url: String,
         #[serde(default)]
         path_style: SignPathStyle,
-        #[serde(default)]
-        api_key: Option<String>,
+        /// Sent to this sign server only (`X-Api-Key`), never to a TikTok host.
+        #[serde(default, skip_serializing)]
+        api_key: Option<Secret>,
         /// The `client` query parameter.
         #[serde(default = "default_sign_client")]
         client_name: String,
@@ -53,7 +104,7 @@ fn default_sign_client() -> String {
 impl Default for SignConfig {
     fn default() -> Self {
         SignConfig::Euler {
-            base_url: "https://api.eulerstream.com".into(),
+            base_url: DEFAULT_SIGN_URL.into(),
             path_style: SignPathStyle::default(),
             api_key: None,
             client_name: default_sign_client(),
@@ -98,6 +149,24 @@ impl Backoff {
     }
 }
 
+/// How many sign requests the client allows itself (protocol.md §2.5: Euler allowed 5
+/// connections a minute and 30 an hour per IP, and locks out for up to 25 minutes beyond).
+/// Attempts over the budget wait for their turn. 0 means no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignBudget {
+    pub per_minute: u32,
+    pub per_hour: u32,
+}
+
+impl Default for SignBudget {
+    fn default() -> Self {
+        Self {
+            per_minute: 5,
+            per_hour: 30,
+        }
+    }
+}
+
 /// Everything the client needs to know.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -116,7 +185,20 @@ pub struct ClientConfig {
     /// A signed-in `sessionid` cookie (optional; gives a fuller feed, needed for age-restricted
     /// rooms). Never logged.
     #[serde(skip_serializing)]
-    pub session_id: Option<String>,
+    pub session_id: Option<Secret>,
+    /// Send the session id to the sign server too (it needs it to fetch age-restricted rooms),
+    /// and keep the session cookies on the socket it signs for. Off unless the user trusts
+    /// that sign host with their TikTok login (TikTokLive's whitelist rule).
+    pub trust_sign_server_with_session: bool,
+    /// Sign requests allowed per minute and per hour.
+    pub sign_budget: SignBudget,
+    /// A socket that stayed open this long, or delivered messages, was a real connection:
+    /// only then does the reconnect backoff start again from the beginning.
+    #[serde(with = "millis")]
+    pub stable_after: Duration,
+    /// Events waiting for a slow caller before they queue inside the client (heartbeats and
+    /// acks never wait on the caller).
+    pub event_buffer: usize,
     /// Heartbeat interval unless the server's `Handshake-Options` says otherwise.
     #[serde(with = "millis")]
     pub heartbeat_interval: Duration,
@@ -149,6 +231,10 @@ impl Default for ClientConfig {
             region: "US".into(),
             timezone: "America/New_York".into(),
             session_id: None,
+            trust_sign_server_with_session: false,
+            sign_budget: SignBudget::default(),
+            stable_after: Duration::from_secs(60),
+            event_buffer: 8192,
             heartbeat_interval: Duration::from_secs(10),
             stale_timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(20),
@@ -213,6 +299,25 @@ mod tests {
         assert_eq!(b.delay(1, 1.0), Duration::from_secs(4));
         let mid = b.delay(1, 0.5);
         assert!(mid > Duration::from_secs(2) && mid < Duration::from_secs(4));
+    }
+
+    #[test]
+    fn secrets_are_neither_printed_nor_serialised() {
+        let mut c = ClientConfig::local("http://127.0.0.1:9");
+        c.session_id = Some(Secret::new("session-value-123"));
+        c.sign = SignConfig::Euler {
+            base_url: "http://127.0.0.1:9".into(),
+            path_style: SignPathStyle::Fetch,
+            api_key: Some("key-value-456".into()),
+            client_name: "x".into(),
+        };
+        let debug = format!("{c:?}");
+        let json = serde_json::to_string(&c).unwrap();
+        for text in [&debug, &json] {
+            assert!(!text.contains("session-value-123"), "{text}");
+            assert!(!text.contains("key-value-456"), "{text}");
+        }
+        assert!(debug.contains("<redacted>"));
     }
 
     #[test]

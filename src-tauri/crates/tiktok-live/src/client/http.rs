@@ -60,10 +60,22 @@ impl Reply {
     }
 }
 
-/// Shared HTTP state of one client: the reqwest client, the cookie jar, a device id.
+/// What room info said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoomInfoAnswer {
+    Status(RoomStatus),
+    /// `status_code 4003110` with `data.prompts`: age-restricted or private, but TikTok gives
+    /// the same answer under rate limits and captchas (TLC#312). Only a hint.
+    Prompts,
+}
+
+/// Shared HTTP state of one client: the reqwest client for TikTok with its cookie jar and
+/// device id, and a separate client for the sign server (another party: it gets none of
+/// TikTok's cookies, and its own cookies never reach TikTok).
 #[derive(Debug)]
 pub struct Http {
     client: reqwest::Client,
+    sign_client: reqwest::Client,
     cfg: Arc<ClientConfig>,
     cookies: Mutex<BTreeMap<String, String>>,
     device_id: String,
@@ -102,11 +114,22 @@ impl Http {
             builder = builder.no_proxy();
         }
         let client = builder.build().map_err(Error::network)?;
+        let mut sign_builder = reqwest::Client::builder()
+            .user_agent(cfg.user_agent.clone())
+            .timeout(cfg.http_timeout)
+            .connect_timeout(cfg.http_timeout.min(Duration::from_secs(10)))
+            .redirect(reqwest::redirect::Policy::none());
+        if let super::config::SignConfig::Euler { base_url, .. } = &cfg.sign {
+            if is_loopback(base_url) {
+                sign_builder = sign_builder.no_proxy();
+            }
+        }
+        let sign_client = sign_builder.build().map_err(Error::network)?;
         let mut cookies = BTreeMap::new();
         cookies.insert("tt-target-idc".to_string(), "useast1a".to_string());
-        if let Some(session) = &cfg.session_id {
+        if let Some(session) = cfg.session_id.as_ref().filter(|s| !s.is_empty()) {
             for name in ["sessionid", "sessionid_ss", "sid_tt"] {
-                cookies.insert(name.to_string(), session.clone());
+                cookies.insert(name.to_string(), session.expose().trim().to_string());
             }
         }
         let mut rng = rand::rng();
@@ -122,6 +145,7 @@ impl Http {
             .collect();
         Ok(Self {
             client,
+            sign_client,
             cfg,
             cookies: Mutex::new(cookies),
             device_id,
@@ -140,6 +164,18 @@ impl Http {
     pub fn cookie_header(&self) -> String {
         let jar = self.cookies.lock().unwrap_or_else(|p| p.into_inner());
         jar.iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// The `Cookie` header for the push socket. The session cookies (`sessionid*`, `sid_*`)
+    /// stay off an anonymous socket (TikTok-Live-Connector's rule); `authenticated` keeps
+    /// them, for a socket the sign server signed with the session.
+    pub fn socket_cookie_header(&self, authenticated: bool) -> String {
+        let jar = self.cookies.lock().unwrap_or_else(|p| p.into_inner());
+        jar.iter()
+            .filter(|(k, _)| authenticated || !is_session_cookie(k))
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
             .join("; ")
@@ -252,14 +288,45 @@ impl Http {
         for (k, v) in extra_headers {
             req = req.header(*k, v);
         }
-        let resp = req.send().await.map_err(|e| Error::Network(describe(&e)))?;
+        let resp = req.send().await.map_err(|e| Error::Network(describe(e)))?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         self.absorb_set_cookie(&headers);
         let body = resp
             .bytes()
             .await
-            .map_err(|e| Error::Network(describe(&e)))?
+            .map_err(|e| Error::Network(describe(e)))?
+            .to_vec();
+        Ok(Reply {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// GETs from the sign server with its own client: no TikTok cookies go out, and its
+    /// `Set-Cookie`s are not kept. Errors never carry the URL (its query can hold the API key
+    /// or the session id).
+    pub async fn get_sign(
+        &self,
+        url: &str,
+        query: &[(String, String)],
+        extra_headers: &[(&str, String)],
+    ) -> Result<Reply, Error> {
+        let mut req = self.sign_client.get(url).query(query);
+        for (k, v) in extra_headers {
+            req = req.header(*k, v);
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| Error::Network(format!("sign server: {}", describe(e))))?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| Error::Network(format!("sign server: {}", describe(e))))?
             .to_vec();
         Ok(Reply {
             status,
@@ -294,9 +361,7 @@ impl Http {
         let url = format!("{}/@{}/live", self.cfg.web_base, unique_id);
         let reply = self.get(&url, &[], &[]).await?;
         if reply.status == 429 {
-            return Err(Error::Blocked(
-                "rate-limited by tiktok.com (HTTP 429)".into(),
-            ));
+            return Err(tiktok_rate_limited());
         }
         let html = String::from_utf8_lossy(&reply.body);
         parse_sigi_state(&html, unique_id)
@@ -310,9 +375,7 @@ impl Http {
         q.push(("sourceType".into(), "54".into()));
         let reply = self.get(&url, &q, &[]).await?;
         if reply.status == 429 {
-            return Err(Error::Blocked(
-                "rate-limited by tiktok.com (HTTP 429)".into(),
-            ));
+            return Err(tiktok_rate_limited());
         }
         parse_api_live(&reply.json("api-live")?, unique_id)
     }
@@ -330,16 +393,19 @@ impl Http {
             .and_then(|e| e["alive"].as_bool()))
     }
 
-    /// Room info (protocol.md §1.6): catches age-restricted/private rooms and offline status.
-    pub async fn room_info(&self, room_id: u64) -> Result<RoomStatus, Error> {
+    /// Room info (protocol.md §1.6): the room's status, or the "prompts" answer that may mean
+    /// age-restricted (or just a rate limit).
+    pub async fn room_info(&self, room_id: u64) -> Result<RoomInfoAnswer, Error> {
         let url = format!("{}/room/info/", self.cfg.webcast_base);
         let q = self.base_params(Some(room_id), None);
         let reply = self.get(&url, &q, &[]).await?;
         let v = reply.json("room info")?;
         if v["status_code"].as_i64() == Some(4_003_110) || v["data"].get("prompts").is_some() {
-            return Err(Error::AgeRestricted);
+            return Ok(RoomInfoAnswer::Prompts);
         }
-        Ok(RoomStatus::from_code(v["data"]["status"].as_i64()))
+        Ok(RoomInfoAnswer::Status(RoomStatus::from_code(
+            v["data"]["status"].as_i64(),
+        )))
     }
 
     /// The room's gift catalogue (protocol.md §5).
@@ -357,8 +423,19 @@ impl Http {
     }
 }
 
-fn describe(e: &reqwest::Error) -> String {
+/// `sessionid`, `sessionid_ss`, `sid_tt`, `sid_guard`: what logs a browser in.
+fn is_session_cookie(name: &str) -> bool {
+    name.starts_with("sessionid") || name.starts_with("sid_")
+}
+
+fn tiktok_rate_limited() -> Error {
+    Error::Network("tiktok.com is rate-limiting us (HTTP 429)".into())
+}
+
+/// The error without its URL: query strings can carry secrets.
+fn describe(e: reqwest::Error) -> String {
     use std::error::Error as _;
+    let e = e.without_url();
     let mut s = e.to_string();
     let mut src = e.source();
     while let Some(inner) = src {

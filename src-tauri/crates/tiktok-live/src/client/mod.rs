@@ -24,11 +24,13 @@
 
 pub mod config;
 pub mod http;
+pub mod limit;
 pub mod sign;
 pub mod ws;
 
+use std::collections::VecDeque;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -42,9 +44,10 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
-pub use self::config::{Backoff, ClientConfig, SignConfig, SignPathStyle};
+pub use self::config::{Backoff, ClientConfig, Secret, SignBudget, SignConfig, SignPathStyle};
 use self::http::Http;
-pub use self::http::{RoomInfo, RoomStatus};
+pub use self::http::{RoomInfo, RoomInfoAnswer, RoomStatus};
+use self::limit::{SignLimiter, WaitReason};
 use self::sign::Signer;
 use crate::dispatch::Dispatcher;
 use crate::error::Error;
@@ -86,6 +89,27 @@ pub enum ConnectionState {
 }
 
 impl ConnectionState {
+    /// One line for a status bar or a terminal, e.g. "reconnecting in 12 s (attempt 3)".
+    pub fn status_text(&self) -> String {
+        match self {
+            ConnectionState::Idle => "not connected".into(),
+            ConnectionState::Connecting { attempt: 0 } => "connecting".into(),
+            ConnectionState::Connecting { attempt } => format!("connecting (attempt {attempt})"),
+            ConnectionState::Connected { room_id } => format!("connected to room {room_id}"),
+            ConnectionState::Reconnecting {
+                attempt,
+                retry_in_ms,
+                reason,
+            } => format!(
+                "reconnecting in {} s (attempt {attempt}): {reason}",
+                retry_in_ms.div_ceil(1000)
+            ),
+            ConnectionState::Ended => "the LIVE has ended".into(),
+            ConnectionState::Failed { message, .. } => format!("stopped: {message}"),
+            ConnectionState::Stopped => "stopped".into(),
+        }
+    }
+
     /// The client task is done in these states.
     pub fn is_terminal(&self) -> bool {
         matches!(
@@ -95,9 +119,9 @@ impl ConnectionState {
     }
 }
 
-/// Events waiting for the caller. Large enough to ride out a burst while the consumer is busy;
-/// beyond it the socket reader waits (TCP pushes back) instead of dropping anything.
-const EVENT_BUFFER: usize = 8192;
+/// Events queued inside the client beyond the channel. Past this the socket is no longer read
+/// (TCP pushes back) but heartbeats go on, so nothing is dropped and the connection stays up.
+const PENDING_HIGH_WATER: usize = 100_000;
 
 /// A TikTok LIVE client. Cheap to clone; each [`LiveClient::connect`] starts one connection.
 #[derive(Debug, Clone)]
@@ -110,6 +134,8 @@ struct Inner {
     cfg: Arc<ClientConfig>,
     http: Http,
     signer: Box<dyn Signer>,
+    /// Shared by every client using the same sign server: the quota is per IP.
+    limiter: Arc<Mutex<SignLimiter>>,
 }
 
 impl LiveClient {
@@ -122,8 +148,19 @@ impl LiveClient {
     pub fn with_signer(cfg: ClientConfig, signer: Box<dyn Signer>) -> Result<Self, Error> {
         let cfg = Arc::new(cfg);
         let http = Http::new(cfg.clone())?;
+        let limiter = match &cfg.sign {
+            SignConfig::Euler { base_url, .. } => limit::shared(base_url, cfg.sign_budget),
+            SignConfig::DirectTtwid { .. } => {
+                Arc::new(Mutex::new(SignLimiter::new(cfg.sign_budget)))
+            }
+        };
         Ok(Self {
-            inner: Arc::new(Inner { cfg, http, signer }),
+            inner: Arc::new(Inner {
+                cfg,
+                http,
+                signer,
+                limiter,
+            }),
         })
     }
 
@@ -157,7 +194,7 @@ impl LiveClient {
 
     /// Starts connecting to `target` and returns the event stream at once.
     pub fn connect(&self, target: Target, cancel: CancellationToken) -> LiveStream {
-        let (tx, rx) = mpsc::channel(EVENT_BUFFER);
+        let (tx, rx) = mpsc::channel(self.inner.cfg.event_buffer.max(1));
         let (state_tx, state_rx) = watch::channel(ConnectionState::Idle);
         let inner = self.inner.clone();
         let token = cancel.child_token();
@@ -228,6 +265,8 @@ enum Outcome {
 struct Failure {
     error: Error,
     was_connected: bool,
+    /// The socket stayed up long enough or delivered messages: the backoff starts over.
+    stable: bool,
 }
 
 impl From<Error> for Failure {
@@ -235,6 +274,7 @@ impl From<Error> for Failure {
         Failure {
             error,
             was_connected: false,
+            stable: false,
         }
     }
 }
@@ -249,6 +289,19 @@ struct Run {
     decoder: FrameDecoder,
     recorder: Option<Recorder>,
     connected_once: bool,
+    /// Items the caller has not taken yet. The socket task never waits on the caller: it
+    /// queues here and hands items over as the channel has room.
+    pending: VecDeque<Result<Event, Error>>,
+    /// The room found by the first lookup. Reconnects check it with `check_alive` instead of
+    /// scraping the live page again.
+    known_room: Option<u64>,
+    /// Room info was asked once per run.
+    room_info_done: bool,
+    /// Room info answered "prompts": maybe age-restricted, maybe only a rate limit. Only a
+    /// sign or socket failure after it is reported as age-restricted.
+    restricted_hint: bool,
+    /// Messages that arrived on the current socket.
+    socket_messages: u64,
 }
 
 impl Run {
@@ -279,30 +332,84 @@ impl Run {
             decoder: FrameDecoder::new(),
             recorder,
             connected_once: false,
+            pending: VecDeque::new(),
+            known_room: None,
+            room_info_done: false,
+            restricted_hint: false,
+            socket_messages: 0,
         }
     }
 
-    /// Sends one item; false when nobody listens any more.
-    async fn emit(&self, item: Result<Event, Error>) -> bool {
-        self.tx.send(item).await.is_ok()
+    fn limiter(&self) -> std::sync::MutexGuard<'_, SignLimiter> {
+        self.inner
+            .limiter
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Hands every queued item to the caller, in order; false when nobody listens any more.
+    async fn drain(&mut self) -> bool {
+        while let Some(item) = self.pending.pop_front() {
+            if self.tx.send(item).await.is_err() {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Sends one item after the queued ones; false when nobody listens any more.
+    async fn emit(&mut self, item: Result<Event, Error>) -> bool {
+        self.pending.push_back(item);
+        self.drain().await
     }
 
     /// Settles open streaks so that nothing paid for is lost when the stream stops. Bounded
     /// wait: a consumer that stopped reading must not keep the task alive.
     async fn flush_streaks(&mut self) {
-        for event in self.dispatcher.flush_streaks(Instant::now()) {
-            let send = self.tx.send(Ok(event));
-            if tokio::time::timeout(Duration::from_secs(1), send)
-                .await
-                .is_err()
-            {
-                tracing::warn!("a settled streak could not be delivered at shutdown");
+        let events = self.dispatcher.flush_streaks(Instant::now());
+        self.pending.extend(events.into_iter().map(Ok));
+        if tokio::time::timeout(Duration::from_secs(2), self.drain())
+            .await
+            .is_err()
+        {
+            tracing::warn!("settled streaks could not be delivered at shutdown");
+        }
+    }
+
+    /// Waits `delay`, settling streaks that time out meanwhile (a reconnect backoff must not
+    /// hold back a gift whose final never came).
+    async fn pause(&mut self, delay: Duration) -> Result<(), Outcome> {
+        let until = Instant::now() + delay;
+        loop {
+            let deadline = self.dispatcher.streaks().next_deadline();
+            let cancel = self.cancel.clone();
+            tokio::select! {
+                _ = cancel.cancelled() => return Err(Outcome::Stopped),
+                _ = tokio::time::sleep_until(until) => return Ok(()),
+                _ = sleep_until_opt(deadline), if deadline.is_some() => {
+                    for event in self.dispatcher.expire_streaks(Instant::now()) {
+                        if !self.emit(Ok(event)).await {
+                            return Err(Outcome::ReceiverGone);
+                        }
+                    }
+                }
             }
         }
     }
 
+    /// Reports the end of the run after a stop or a vanished caller.
+    async fn stopped(&mut self, outcome: Outcome) {
+        if matches!(outcome, Outcome::Stopped) {
+            self.flush_streaks().await;
+        }
+        self.state.send_replace(ConnectionState::Stopped);
+    }
+
     async fn run(&mut self, target: Target) {
         let backoff = self.inner.cfg.backoff;
+        if let Target::Room(id) = target {
+            self.known_room = Some(id);
+        }
         let mut attempt: u32 = 0;
         loop {
             self.state
@@ -314,29 +421,30 @@ impl Run {
             }
             let cancel = self.cancel.clone();
             let result = tokio::select! {
-                r = self.session(&target) => r,
+                r = self.session(&target, attempt) => r,
                 _ = cancel.cancelled() => Ok(Outcome::Stopped),
             };
             match result {
                 Ok(Outcome::Ended) => {
+                    let _ = self.drain().await;
                     self.state.send_replace(ConnectionState::Ended);
                     return;
                 }
-                Ok(Outcome::Stopped) => {
-                    self.flush_streaks().await;
-                    self.state.send_replace(ConnectionState::Stopped);
-                    return;
-                }
-                Ok(Outcome::ReceiverGone) => {
-                    self.state.send_replace(ConnectionState::Stopped);
-                    return;
-                }
+                Ok(outcome) => return self.stopped(outcome).await,
                 Err(Failure {
                     error,
                     was_connected,
+                    stable,
                 }) => {
-                    if was_connected {
+                    if stable {
                         attempt = 0;
+                    }
+                    if let Error::RateLimited {
+                        retry_after: Some(wait),
+                        ..
+                    } = &error
+                    {
+                        self.limiter().block_until(Instant::now() + *wait);
                     }
                     let retry = error.is_retryable();
                     if was_connected {
@@ -372,10 +480,17 @@ impl Run {
                             ..
                         } => delay = delay.max(*wait),
                         // Retrying a refused socket at once never helps (protocol.md §3.3).
-                        Error::HandshakeRejected { .. } | Error::Blocked(_) => {
+                        Error::HandshakeRejected { .. } => {
                             delay = delay.max(backoff.ceiling(attempt + 2))
                         }
                         _ => {}
+                    }
+                    // Show when the next attempt really happens: the sign budget may say later.
+                    let mut reason = message;
+                    let (budget_wait, why) = self.limiter().wait(Instant::now());
+                    if budget_wait > delay {
+                        delay = budget_wait;
+                        reason = format!("{reason}; {}", self.budget_reason(why));
                     }
                     tracing::info!(%error, attempt, delay_ms = delay.as_millis() as u64, "reconnecting");
                     if !self.emit(Err(error)).await {
@@ -385,61 +500,149 @@ impl Run {
                     self.state.send_replace(ConnectionState::Reconnecting {
                         attempt,
                         retry_in_ms: delay.as_millis().try_into().unwrap_or(u64::MAX),
-                        reason: message,
+                        reason,
                     });
-                    tokio::select! {
-                        _ = tokio::time::sleep(delay) => {}
-                        _ = self.cancel.cancelled() => {
-                            self.flush_streaks().await;
-                            self.state.send_replace(ConnectionState::Stopped);
-                            return;
-                        }
+                    if let Err(outcome) = self.pause(delay).await {
+                        return self.stopped(outcome).await;
                     }
                 }
             }
         }
     }
 
+    /// The room to connect to: the known one if it is still alive, otherwise a lookup.
+    async fn room(&mut self, target: &Target) -> Result<u64, Error> {
+        let http = &self.inner.http;
+        let room_id = match (self.known_room, target) {
+            (Some(id), _) => match http.check_alive(id).await {
+                Ok(Some(false)) => match target {
+                    // The host may have started a new LIVE (a new room): look once more.
+                    Target::User(u) => http.resolve_user(u).await?.room_id,
+                    Target::Room(_) => return Err(Error::Offline(format!("room {id}"))),
+                },
+                Ok(_) => id,
+                // The live check is advisory: the sign step fails clearly if the room is gone.
+                Err(e) => {
+                    tracing::debug!(error = %e, "live check failed");
+                    id
+                }
+            },
+            (None, Target::User(u)) => http.resolve_user(u).await?.room_id,
+            (None, Target::Room(id)) => *id,
+        };
+        self.known_room = Some(room_id);
+        if !self.room_info_done {
+            self.room_info_done = true;
+            match http.room_info(room_id).await {
+                Ok(RoomInfoAnswer::Prompts) => {
+                    tracing::info!(
+                        room_id,
+                        "room info answered 'prompts' (age-restricted, or rate-limited); signing anyway"
+                    );
+                    self.restricted_hint = true;
+                }
+                Ok(RoomInfoAnswer::Status(RoomStatus::Offline)) => {
+                    return Err(Error::Offline(target.to_string()));
+                }
+                Ok(_) => {}
+                Err(e) => tracing::debug!(error = %e, "room info unavailable"),
+            }
+        }
+        Ok(room_id)
+    }
+
+    /// A sign or socket failure after room info hinted at an age restriction is that
+    /// restriction; without the hint it is what it says.
+    fn explain(&self, e: Error) -> Error {
+        let fits = matches!(
+            e,
+            Error::Protocol { .. } | Error::SignServer { .. } | Error::HandshakeRejected { .. }
+        );
+        // Once a socket was open the room was clearly watchable: later failures are just
+        // failures.
+        if self.restricted_hint && fits && !self.connected_once {
+            tracing::info!(error = %e, "taking this failure as the room's age restriction");
+            Error::AgeRestricted
+        } else {
+            e
+        }
+    }
+
+    fn budget_reason(&self, why: Option<WaitReason>) -> String {
+        let budget = self.inner.cfg.sign_budget;
+        match why {
+            Some(WaitReason::Minute) => format!(
+                "the sign server allows {} connections a minute",
+                budget.per_minute
+            ),
+            Some(WaitReason::Hour) => format!(
+                "the sign server allows {} connections an hour",
+                budget.per_hour
+            ),
+            _ => "the sign server asked us to wait".to_string(),
+        }
+    }
+
+    /// Waits for the sign budget (showing when the attempt will happen), then counts the
+    /// request about to go out.
+    async fn sign_turn(&mut self, attempt: u32) -> Result<(), Outcome> {
+        loop {
+            let (wait, why) = self.limiter().wait(Instant::now());
+            if wait.is_zero() {
+                self.limiter().record(Instant::now());
+                return Ok(());
+            }
+            let reason = self.budget_reason(why);
+            tracing::info!(wait_ms = wait.as_millis() as u64, %reason, "waiting to sign");
+            self.state.send_replace(ConnectionState::Reconnecting {
+                attempt,
+                retry_in_ms: wait.as_millis().try_into().unwrap_or(u64::MAX),
+                reason,
+            });
+            self.pause(wait).await?;
+        }
+    }
+
     /// One connection: look up, sign, open, then read until something ends it.
-    async fn session(&mut self, target: &Target) -> Result<Outcome, Failure> {
+    async fn session(&mut self, target: &Target, attempt: u32) -> Result<Outcome, Failure> {
         let inner = self.inner.clone();
         let cfg = &inner.cfg;
         let http = &inner.http;
-        let room_id = match target {
-            Target::User(u) => http.resolve_user(u).await?.room_id,
-            Target::Room(id) => {
-                match http.check_alive(*id).await {
-                    Ok(Some(false)) => return Err(Error::Offline(format!("room {id}")).into()),
-                    Ok(_) => {}
-                    // The live check is advisory: the sign step fails clearly if the room is gone.
-                    Err(e) => tracing::debug!(error = %e, "live check failed"),
-                }
-                *id
+        let room_id = self.room(target).await?;
+        if inner.signer.uses_sign_server() {
+            if let Err(outcome) = self.sign_turn(attempt).await {
+                return Ok(outcome);
             }
-        };
-        match http.room_info(room_id).await {
-            Err(e @ Error::AgeRestricted) => return Err(e.into()),
-            Ok(RoomStatus::Offline) => {
-                return Err(Error::Offline(target.to_string()).into());
-            }
-            Ok(_) => {}
-            Err(e) => tracing::debug!(error = %e, "room info unavailable"),
+            self.state
+                .send_replace(ConnectionState::Connecting { attempt });
         }
-        let signed = inner.signer.sign(http, room_id).await?;
+        let signed = inner
+            .signer
+            .sign(http, room_id)
+            .await
+            .map_err(|e| self.explain(e))?;
         let room_id = signed.room_id.unwrap_or(room_id);
+        self.known_room = Some(room_id);
         if let Some(rec) = &mut self.recorder {
             if !signed.raw.is_empty() {
                 rec.initial_fetch(&signed.raw);
             }
         }
         let url = ws::build_url(cfg, &signed.result, room_id);
-        tracing::debug!(room_id, "opening the push socket");
+        let authenticated = cfg.trust_sign_server_with_session
+            && cfg.session_id.as_ref().is_some_and(|s| !s.is_empty());
+        tracing::debug!(room_id, authenticated, "opening the push socket");
         let opened = tokio::time::timeout(
             cfg.connect_timeout,
-            ws::open(&url, &cfg.user_agent, &http.cookie_header()),
+            ws::open(
+                &url,
+                &cfg.user_agent,
+                &http.socket_cookie_header(authenticated),
+            ),
         )
         .await
-        .map_err(|_| Error::network("timed out opening the socket"))??;
+        .map_err(|_| Error::network("timed out opening the socket"))?
+        .map_err(|e| self.explain(e))?;
         let (mut socket, opened) = opened;
 
         let enter = frame::enter_room_frame(room_id, http::random_id());
@@ -453,28 +656,31 @@ impl Run {
         }
         let reconnect = self.connected_once;
         self.connected_once = true;
+        self.socket_messages = 0;
+        let opened_at = Instant::now();
         self.state
             .send_replace(ConnectionState::Connected { room_id });
         tracing::info!(room_id, reconnect, "connected");
-        let connected = |error: Error| Failure {
+        let stable_after = cfg.stable_after;
+        let connected = |error: Error, messages: u64| Failure {
             error,
             was_connected: true,
+            stable: messages > 0 || opened_at.elapsed() >= stable_after,
         };
-        if !self.emit(Ok(Event::Connected { room_id, reconnect })).await {
-            return Ok(Outcome::ReceiverGone);
-        }
+        self.pending
+            .push_back(Ok(Event::Connected { room_id, reconnect }));
         if cfg.emit_history {
-            let now = Instant::now();
-            for mut msg in signed.result.messages {
+            let mut batch = signed.result.messages;
+            for msg in &mut batch {
                 // Only the first connection's batch is history. After a reconnect, what the
                 // dedupe has not seen happened during the gap: paid gifts among it are acted
                 // on (duplicates of what we already had are dropped by msg_id).
                 msg.is_history = !reconnect;
-                if let Some(item) = self.dispatcher.dispatch(msg, now) {
-                    if !self.emit(item).await {
-                        return Ok(Outcome::ReceiverGone);
-                    }
-                }
+            }
+            if self.dispatch_batch(batch, Instant::now()) {
+                // The stream ended while we were away: settle, say so once, and stop.
+                close_normally(&mut socket).await;
+                return Ok(Outcome::Ended);
             }
         }
 
@@ -484,85 +690,121 @@ impl Run {
         let mut last_rx = Instant::now();
         loop {
             let streak_deadline = self.dispatcher.streaks().next_deadline();
+            // Past the high-water mark the socket is left unread (TCP pushes back) until the
+            // caller catches up; heartbeats go on meanwhile, and silence is not staleness.
+            let reading = self.pending.len() < PENDING_HIGH_WATER;
+            if !reading {
+                last_rx = Instant::now();
+            }
             let stale_at = last_rx + cfg.stale_timeout;
+            let has_pending = !self.pending.is_empty();
+            let cancel = self.cancel.clone();
+            let tx = self.tx.clone();
+            // Heartbeats first: a flood of frames must never starve them.
             tokio::select! {
                 biased;
-                _ = self.cancel.cancelled() => {
-                    let close = socket.close(Some(CloseFrame { code: CloseCode::Normal, reason: "".into() }));
-                    let _ = tokio::time::timeout(Duration::from_secs(2), close).await;
+                _ = cancel.cancelled() => {
+                    close_normally(&mut socket).await;
                     return Ok(Outcome::Stopped);
                 }
-                next = socket.next() => {
+                _ = heartbeat.tick() => {
+                    seq += 1;
+                    let hb = frame::heartbeat_frame(room_id, seq);
+                    if let Err(e) = socket.send(Message::Binary(hb.into())).await {
+                        let n = self.socket_messages;
+                        return Err(connected(Error::network(format!("socket: {e}")), n));
+                    }
+                }
+                permit = tx.reserve(), if has_pending => {
+                    let Ok(permit) = permit else { return Ok(Outcome::ReceiverGone) };
+                    if let Some(item) = self.pending.pop_front() {
+                        permit.send(item);
+                    }
+                    while let Some(item) = self.pending.pop_front() {
+                        match tx.try_send(item) {
+                            Ok(()) => {}
+                            Err(mpsc::error::TrySendError::Full(item)) => {
+                                self.pending.push_front(item);
+                                break;
+                            }
+                            Err(mpsc::error::TrySendError::Closed(_)) => {
+                                return Ok(Outcome::ReceiverGone)
+                            }
+                        }
+                    }
+                }
+                _ = sleep_until_opt(streak_deadline), if streak_deadline.is_some() => {
+                    let events = self.dispatcher.expire_streaks(Instant::now());
+                    self.pending.extend(events.into_iter().map(Ok));
+                }
+                next = socket.next(), if reading => {
                     last_rx = Instant::now();
+                    let n = self.socket_messages;
                     match next {
                         Some(Ok(Message::Binary(bytes))) => {
                             match self.on_frame(&mut socket, &bytes).await {
                                 Ok(FrameOutcome::Continue) => {}
                                 Ok(FrameOutcome::Ended) => {
-                                    let close = socket.close(Some(CloseFrame { code: CloseCode::Normal, reason: "".into() }));
-                                    let _ = tokio::time::timeout(Duration::from_secs(2), close).await;
+                                    close_normally(&mut socket).await;
                                     return Ok(Outcome::Ended);
                                 }
-                                Ok(FrameOutcome::ReceiverGone) => return Ok(Outcome::ReceiverGone),
-                                Err(e) => return Err(connected(e)),
+                                Err(e) => return Err(connected(e, self.socket_messages)),
                             }
                         }
                         Some(Ok(Message::Text(text))) => {
-                            let item = Err(Error::Frame {
+                            self.pending.push_back(Err(Error::Frame {
                                 reason: "unexpected text frame".into(),
                                 bytes: text.as_bytes().to_vec(),
-                            });
-                            if !self.emit(item).await {
-                                return Ok(Outcome::ReceiverGone);
-                            }
+                            }));
                         }
                         Some(Ok(Message::Close(frame))) => {
                             let why = match frame {
                                 Some(f) => format!("closed by the server ({} {})", u16::from(f.code), f.reason),
                                 None => "closed by the server".to_string(),
                             };
-                            return Err(connected(Error::Network(why)));
+                            return Err(connected(Error::Network(why), n));
                         }
                         // Pings are answered by tungstenite itself; we never send our own.
                         Some(Ok(_)) => {}
-                        Some(Err(e)) => return Err(connected(Error::network(format!("socket: {e}")))),
-                        None => return Err(connected(Error::network("the socket closed"))),
+                        Some(Err(e)) => return Err(connected(Error::network(format!("socket: {e}")), n)),
+                        None => return Err(connected(Error::network("the socket closed"), n)),
                     }
                 }
-                _ = heartbeat.tick() => {
-                    seq += 1;
-                    let hb = frame::heartbeat_frame(room_id, seq);
-                    if let Err(e) = socket.send(Message::Binary(hb.into())).await {
-                        return Err(connected(Error::network(format!("socket: {e}"))));
-                    }
-                }
-                _ = sleep_until_opt(streak_deadline), if streak_deadline.is_some() => {
-                    for event in self.dispatcher.expire_streaks(Instant::now()) {
-                        if !self.emit(Ok(event)).await {
-                            return Ok(Outcome::ReceiverGone);
-                        }
-                    }
-                }
-                _ = tokio::time::sleep_until(stale_at) => {
+                _ = tokio::time::sleep_until(stale_at), if reading => {
+                    let n = self.socket_messages;
                     return Err(connected(Error::Network(format!(
                         "no data from TikTok for {} s", cfg.stale_timeout.as_secs()
-                    ))));
+                    )), n));
                 }
             }
         }
     }
 
-    /// Reports a frame that could not be read (with its bytes) and goes on.
-    async fn unreadable(&self, e: crate::frame::FrameError, bytes: &[u8]) -> FrameOutcome {
-        let item = Err(Error::Frame {
+    /// Dispatches a batch of messages into the queue. True when it ended the stream: open
+    /// streaks are then settled first and exactly one `StreamEnded` is queued, last.
+    fn dispatch_batch(&mut self, messages: Vec<crate::proto::BaseMessage>, now: Instant) -> bool {
+        for msg in messages {
+            let Some(item) = self.dispatcher.dispatch(msg, now) else {
+                continue;
+            };
+            if matches!(item, Ok(Event::StreamEnded { .. })) {
+                let settled = self.dispatcher.flush_streaks(now);
+                self.pending.extend(settled.into_iter().map(Ok));
+                self.pending.push_back(item);
+                return true;
+            }
+            self.pending.push_back(item);
+        }
+        false
+    }
+
+    /// Queues a frame that could not be read (with its bytes) and goes on.
+    fn unreadable(&mut self, e: crate::frame::FrameError, bytes: &[u8]) -> FrameOutcome {
+        self.pending.push_back(Err(Error::Frame {
             reason: e.to_string(),
             bytes: bytes.to_vec(),
-        });
-        if self.emit(item).await {
-            FrameOutcome::Continue
-        } else {
-            FrameOutcome::ReceiverGone
-        }
+        }));
+        FrameOutcome::Continue
     }
 
     async fn on_frame(
@@ -575,15 +817,16 @@ impl Run {
         }
         let frame = match self.decoder.push_frame(bytes) {
             Ok(f) => f,
-            Err(e) => return Ok(self.unreadable(e, bytes).await),
+            Err(e) => return Ok(self.unreadable(e, bytes)),
         };
         if frame.payload_type != payload_type::MSG {
             return Ok(FrameOutcome::Continue);
         }
         let result = match self.decoder.fetch_result(&frame) {
             Ok(r) => r,
-            Err(e) => return Ok(self.unreadable(e, bytes).await),
+            Err(e) => return Ok(self.unreadable(e, bytes)),
         };
+        // The ack goes out before anything is dispatched: it must never wait on the caller.
         if result.need_ack && !result.internal_ext.is_empty() {
             let ack = frame::ack_frame(frame.log_id, &result.internal_ext);
             socket
@@ -591,26 +834,8 @@ impl Run {
                 .await
                 .map_err(|e| Error::network(format!("socket: {e}")))?;
         }
-        let now = Instant::now();
-        let mut ended = false;
-        for msg in result.messages {
-            let Some(item) = self.dispatcher.dispatch(msg, now) else {
-                continue;
-            };
-            if matches!(item, Ok(Event::StreamEnded { .. })) {
-                // Settle open streaks before saying the stream is over.
-                for event in self.dispatcher.flush_streaks(now) {
-                    if !self.emit(Ok(event)).await {
-                        return Ok(FrameOutcome::ReceiverGone);
-                    }
-                }
-                ended = true;
-            }
-            if !self.emit(item).await {
-                return Ok(FrameOutcome::ReceiverGone);
-            }
-        }
-        Ok(if ended {
+        self.socket_messages += result.messages.len() as u64;
+        Ok(if self.dispatch_batch(result.messages, Instant::now()) {
             FrameOutcome::Ended
         } else {
             FrameOutcome::Continue
@@ -621,7 +846,15 @@ impl Run {
 enum FrameOutcome {
     Continue,
     Ended,
-    ReceiverGone,
+}
+
+/// Closes with 1000, waiting a little for the server's answer.
+async fn close_normally(socket: &mut ws::Socket) {
+    let close = socket.close(Some(CloseFrame {
+        code: CloseCode::Normal,
+        reason: "".into(),
+    }));
+    let _ = tokio::time::timeout(Duration::from_secs(2), close).await;
 }
 
 async fn sleep_until_opt(deadline: Option<Instant>) {

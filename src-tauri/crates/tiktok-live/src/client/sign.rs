@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use prost::Message as _;
 
-use super::config::{SignConfig, SignPathStyle};
+use super::config::{Secret, SignConfig, SignPathStyle};
 use super::http::Http;
 use crate::error::Error;
 use crate::proto::FetchResult;
@@ -25,6 +25,11 @@ pub struct Signed {
 
 /// A way to sign. Implementations put the cookies they obtain into `http`'s jar.
 pub trait Signer: Send + Sync + std::fmt::Debug {
+    /// Whether signing asks a sign server (and so counts against its quota).
+    fn uses_sign_server(&self) -> bool {
+        true
+    }
+
     fn sign<'a>(
         &'a self,
         http: &'a Http,
@@ -57,7 +62,7 @@ pub fn from_config(cfg: &SignConfig) -> Box<dyn Signer> {
 pub struct EulerSigner {
     pub base_url: String,
     pub path_style: SignPathStyle,
-    pub api_key: Option<String>,
+    pub api_key: Option<Secret>,
     pub client_name: String,
 }
 
@@ -80,7 +85,16 @@ impl EulerSigner {
         q.push(("client_enter".into(), "true".into()));
         if let Some(key) = &self.api_key {
             if self.path_style == SignPathStyle::RoomConnect {
-                q.push(("apiKey".into(), key.clone()));
+                q.push(("apiKey".into(), key.expose().to_string()));
+            }
+        }
+        // The TikTok login goes to the sign server only when the user trusts that host with
+        // it (TikTokLive's whitelist rule): whoever holds it can act as the user.
+        let cfg = http.config();
+        if cfg.trust_sign_server_with_session {
+            if let Some(session) = cfg.session_id.as_ref().filter(|s| !s.is_empty()) {
+                q.push(("session_id".into(), session.expose().trim().to_string()));
+                q.push(("tt_target_idc".into(), "useast1a".into()));
             }
         }
         (url, q)
@@ -135,9 +149,9 @@ impl Signer for EulerSigner {
                 "application/protobuf,application/json".to_string(),
             )];
             if let Some(key) = &self.api_key {
-                headers.push(("X-Api-Key", key.clone()));
+                headers.push(("X-Api-Key", key.expose().to_string()));
             }
-            let reply = http.get(&url, &query, &headers).await?;
+            let reply = http.get_sign(&url, &query, &headers).await?;
             let now = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map(|d| d.as_secs())
@@ -150,7 +164,12 @@ impl Signer for EulerSigner {
                         message: server_message(&reply.body),
                     })
                 }
-                402 | 403 => {
+                401 | 403 => {
+                    return Err(Error::SignRefused {
+                        status: reply.status,
+                    })
+                }
+                402 => {
                     return Err(Error::Premium {
                         status: reply.status,
                         message: server_message(&reply.body),
@@ -218,6 +237,10 @@ pub struct DirectTtwid {
 }
 
 impl Signer for DirectTtwid {
+    fn uses_sign_server(&self) -> bool {
+        false
+    }
+
     fn sign<'a>(
         &'a self,
         http: &'a Http,

@@ -53,7 +53,11 @@ impl Query {
 /// The socket URL: `push_server` + the client's parameters, then `room_id`, `cursor`,
 /// `internal_ext`, then the server's route params (which win), then `compress=gzip`, then the
 /// duplicate `version_code` production URLs carry.
+///
+/// Without a cursor (the sign-free direct method) the URL is the one protocol.md §2.6 lists:
+/// `ws_direct=1`, `heartbeat_duration=10000` and no empty `cursor`/`internal_ext`.
 pub fn build_url(cfg: &ClientConfig, result: &FetchResult, room_id: u64) -> String {
+    let direct = result.cursor.is_empty() && result.internal_ext.is_empty();
     let (browser_name, browser_version) = cfg
         .user_agent
         .split_once('/')
@@ -79,12 +83,15 @@ pub fn build_url(cfg: &ClientConfig, result: &FetchResult, room_id: u64) -> Stri
         ("update_version_code", "2.0.0".into()),
         ("version_code", "180800".into()),
         ("client_enter", "1".into()),
-        ("ws_direct", "0".into()),
+        ("ws_direct", if direct { "1" } else { "0" }.into()),
         ("did_rule", "3".into()),
         ("webcast_language", lang.clone()),
         ("screen_height", "1080".into()),
         ("screen_width", "1920".into()),
-        ("heartbeat_duration", "0".into()),
+        (
+            "heartbeat_duration",
+            if direct { "10000" } else { "0" }.into(),
+        ),
         ("resp_content_type", "protobuf".into()),
         ("history_comment_count", "6".into()),
         ("last_rtt", format!("{last_rtt:.3}")),
@@ -92,8 +99,12 @@ pub fn build_url(cfg: &ClientConfig, result: &FetchResult, room_id: u64) -> Stri
         q.set(k, v);
     }
     q.set("room_id", room_id.to_string());
-    q.set("cursor", result.cursor.clone());
-    q.set("internal_ext", result.internal_ext.clone());
+    if !result.cursor.is_empty() {
+        q.set("cursor", result.cursor.clone());
+    }
+    if !result.internal_ext.is_empty() {
+        q.set("internal_ext", result.internal_ext.clone());
+    }
     let mut route: Vec<(&String, &String)> = result
         .route_params
         .iter()
@@ -147,7 +158,8 @@ pub async fn open(url: &str, user_agent: &str, cookies: &str) -> Result<(Socket,
     put(headers, "Referer", "https://www.tiktok.com/");
     put(headers, "Accept-Language", "en-US,en;q=0.9");
     put(headers, "Cache-Control", "no-cache");
-    match tokio_tungstenite::connect_async(req).await {
+    // No Nagle: acks and heartbeats are tiny and must not sit in the kernel waiting for more.
+    match tokio_tungstenite::connect_async_with_config(req, None, true).await {
         Ok((socket, resp)) => {
             let ping = resp
                 .headers()
@@ -229,6 +241,28 @@ mod tests {
         );
         assert!(url.ends_with("&version_code=270000"));
         assert!(get("browser_version")[0].starts_with("5.0%20%28Windows"));
+    }
+
+    #[test]
+    fn direct_url_has_no_empty_cursor_and_says_direct() {
+        let cfg = ClientConfig::default();
+        let result = FetchResult {
+            push_server: "wss://push.example/ws/".into(),
+            ..Default::default()
+        };
+        let url = build_url(&cfg, &result, 42);
+        assert!(url.contains("ws_direct=1"), "{url}");
+        assert!(url.contains("heartbeat_duration=10000"), "{url}");
+        assert!(!url.contains("cursor="), "{url}");
+        assert!(!url.contains("internal_ext="), "{url}");
+        assert!(url.contains("room_id=42"), "{url}");
+        let signed = FetchResult {
+            cursor: "c".into(),
+            internal_ext: "e".into(),
+            ..result
+        };
+        let url = build_url(&cfg, &signed, 42);
+        assert!(url.contains("ws_direct=0") && url.contains("heartbeat_duration=0"));
     }
 
     #[test]

@@ -80,7 +80,13 @@ pub fn sign_url(sim: &SimHandle) -> String {
 
 /// Signs like TL7 and decodes the protobuf body.
 pub async fn sign(sim: &SimHandle) -> (FetchResult, Reply) {
-    let reply = get(&sign_url(sim), &[("user-agent", "TikTokLive.py/7.0.1")]).await;
+    sign_at(&sim.base_url(), sim).await
+}
+
+/// Signs like TL7 at this sign-server base URL.
+pub async fn sign_at(base: &str, sim: &SimHandle) -> (FetchResult, Reply) {
+    let url = sign_url(sim).replacen(&sim.base_url(), base, 1);
+    let reply = get(&url, &[("user-agent", "TikTokLive.py/7.0.1")]).await;
     assert_eq!(reply.status, 200, "sign failed: {}", reply.text());
     let result = FrameDecoder::new()
         .fetch_initial(&reply.body)
