@@ -67,7 +67,7 @@ impl From<&ItemUpdate> for QueueItemView {
             } else {
                 reason.clone()
             }),
-            ItemStatus::Dropped { reason } => Some(reason.clone()),
+            ItemStatus::Dropped { reason } | ItemStatus::Expired { reason } => Some(reason.clone()),
             ItemStatus::Interrupted => Some("interrupted; may have run".into()),
             _ => None,
         };

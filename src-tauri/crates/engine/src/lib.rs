@@ -6,3 +6,6 @@
 
 pub mod engine;
 pub mod outputs;
+pub mod panic_log;
+pub mod secrets;
+pub mod supervise;

@@ -44,6 +44,10 @@ pub enum ItemStatus {
         reason: String,
     },
     Skipped,
+    /// It waited longer than its lane's `maxAgeMs` (e.g. while the app was down) and was not run.
+    Expired {
+        reason: String,
+    },
     /// It was running when the app stopped unexpectedly; it may have run, so it is not run
     /// again unless the user asks.
     Interrupted,
@@ -58,13 +62,16 @@ impl ItemStatus {
             ItemStatus::Failed { .. } => "failed",
             ItemStatus::Dropped { .. } => "dropped",
             ItemStatus::Skipped => "skipped",
+            ItemStatus::Expired { .. } => "expired",
             ItemStatus::Interrupted => "interrupted",
         }
     }
 
     pub fn reason(&self) -> Option<&str> {
         match self {
-            ItemStatus::Failed { reason, .. } | ItemStatus::Dropped { reason } => Some(reason),
+            ItemStatus::Failed { reason, .. }
+            | ItemStatus::Dropped { reason }
+            | ItemStatus::Expired { reason } => Some(reason),
             ItemStatus::Interrupted => Some("interrupted — may have run"),
             _ => None,
         }

@@ -7,6 +7,7 @@
 //! first step runs (see [`Reporter::running`]).
 
 use std::collections::{HashMap, VecDeque};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -161,12 +162,39 @@ impl<E: Executor> Lane<E> {
         }
     }
 
+    /// Runs one step of the lane's work; a panic in it is contained: reported as a fault,
+    /// the item it held (if any) failed with the reason, and the lane goes on with its queue.
+    fn guarded(&mut self, held: Option<Arc<QueueItem>>, step: impl FnOnce(&mut Self)) {
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| step(self))) {
+            let fault = crate::supervise::report(&format!("lane {}", self.cfg.name), &*panic);
+            let message = format!(
+                "lane {}: internal error ({}); the lane goes on",
+                self.cfg.name, fault.message
+            );
+            self.reporter.fault(&fault, message);
+            if let Some(item) = held {
+                self.stats.failed += 1;
+                self.reporter.finished(
+                    &item,
+                    ItemStatus::Failed {
+                        reason: format!(
+                            "internal error in lane {}: {}",
+                            self.cfg.name, fault.message
+                        ),
+                        may_have_run: false,
+                    },
+                );
+            }
+        }
+    }
+
     async fn run(mut self, mut rx: mpsc::UnboundedReceiver<LaneMsg>, cancel: CancellationToken) {
         loop {
             // Start what may start now without a timer: even an expired sleep costs a timer
             // tick, which is most of the latency budget with pacing off.
             while self.can_start() && self.next_start <= Instant::now() {
-                self.start_next();
+                let held = self.queue.front().cloned();
+                self.guarded(held, Self::start_next);
             }
             let can_start = self.can_start();
             let next_start = self.next_start;
@@ -175,14 +203,22 @@ impl<E: Executor> Lane<E> {
                 _ = cancel.cancelled() => break,
                 joined = self.tasks.join_next_with_id(), if !self.tasks.is_empty() => {
                     if let Some(joined) = joined {
-                        self.on_finished(joined);
+                        self.guarded(None, |l| l.on_finished(joined));
                     }
                 }
                 msg = rx.recv() => match msg {
-                    Some(msg) => self.on_msg(msg),
+                    Some(LaneMsg::Enqueue { item, resume }) => {
+                        let item = Arc::new(*item);
+                        let held = item.clone();
+                        self.guarded(Some(held), |l| l.enqueue(item, resume));
+                    }
+                    Some(msg) => self.guarded(None, |l| l.on_msg(msg)),
                     None => break,
                 },
-                _ = sleep_until(next_start), if can_start => self.start_next(),
+                _ = sleep_until(next_start), if can_start => {
+                    let held = self.queue.front().cloned();
+                    self.guarded(held, Self::start_next);
+                }
             }
             if self.stopping.is_some() && self.running.is_empty() {
                 break;
@@ -369,15 +405,24 @@ impl<E: Executor> Lane<E> {
         let (id, status) = match joined {
             Ok((id, status)) => (id, status),
             Err(e) => {
-                let status = if e.is_panic() {
-                    ItemStatus::Failed {
-                        reason: "the step panicked".into(),
-                        may_have_run: true,
+                let id = e.id();
+                let status = match e.try_into_panic() {
+                    Ok(panic) => {
+                        let fault =
+                            crate::supervise::report(&format!("lane {}", self.cfg.name), &*panic);
+                        let reason = format!(
+                            "internal error while running a step ({}); it may have run",
+                            fault.message
+                        );
+                        self.reporter.fault(&fault, reason.clone());
+                        ItemStatus::Failed {
+                            reason,
+                            may_have_run: true,
+                        }
                     }
-                } else {
-                    ItemStatus::Skipped
+                    Err(_) => ItemStatus::Skipped,
                 };
-                (e.id(), status)
+                (id, status)
             }
         };
         let Some(done) = self.running.remove(&id) else {

@@ -213,7 +213,13 @@ pub struct LaneConfig {
     /// skip or the panic button): the viewer paid, and gifts come slowly enough that this
     /// cannot exhaust memory.
     pub protect_paid: bool,
+    /// How long an item may wait. Items older than this when the app starts again (it was
+    /// down) become `expired`, listed with the reason, instead of firing late.
+    pub max_age_ms: u64,
 }
+
+/// Default [`LaneConfig::max_age_ms`]: five minutes.
+pub const DEFAULT_MAX_AGE_MS: u64 = 300_000;
 
 impl Default for LaneConfig {
     fn default() -> Self {
@@ -225,6 +231,7 @@ impl Default for LaneConfig {
             max_depth: 10_000,
             overflow: Overflow::DropNewest,
             protect_paid: true,
+            max_age_ms: DEFAULT_MAX_AGE_MS,
         }
     }
 }
