@@ -1,8 +1,8 @@
 //! The trigger engine as the window runs it: the streamer's profile from the data folder, the
 //! RCON and sound outputs it names, and the status bar's queue depth and output health.
 //!
-//! The engine starts with the first connection and keeps running (so a queue drains after a
-//! disconnect); it is shut down with the app, persisting what is still waiting.
+//! The engine starts with the app (the setup hook) and keeps running (so a queue drains after
+//! a disconnect); it is shut down with the app, persisting what is still waiting.
 
 use std::path::{Path, PathBuf};
 
@@ -11,6 +11,7 @@ use livetrigger_engine::engine::{
 };
 use livetrigger_engine::outputs::rcon::{RconConfig, RconHealth, RconOutput};
 use livetrigger_engine::outputs::sound::{SoundConfig, SoundHealth, SoundOutput};
+use livetrigger_engine::secrets::{SecretKey, SecretStore};
 use tauri::{AppHandle, Manager, Runtime};
 
 use crate::error::{ErrorCode, IpcError};
@@ -76,6 +77,26 @@ pub fn load_profile(
     Ok((profile, path))
 }
 
+/// The secrets file, with any secret still in the profile (an old or hand-edited one) moved
+/// into it first. A broken secrets file is logged and the app runs without secrets.
+fn open_secrets(data_dir: &Path, profile_path: &Path) -> Option<SecretStore> {
+    let store = match SecretStore::open(data_dir) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "the secrets file cannot be used");
+            return None;
+        }
+    };
+    match ProfileFile::new(profile_path).move_secrets(&store) {
+        Ok(moved) if !moved.is_empty() => {
+            tracing::info!(?moved, "secrets moved from the profile to the secrets file");
+        }
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "secrets could not be moved out of the profile"),
+    }
+    Some(store)
+}
+
 impl EngineState {
     /// The running engine's handle, starting it first if needed.
     pub async fn handle<R: Runtime>(&self, app: &AppHandle<R>) -> Result<EngineHandle, IpcError> {
@@ -110,12 +131,16 @@ fn start<R: Runtime>(app: &AppHandle<R>) -> Result<Running, IpcError> {
     let (profile, profile_path) = load_profile(&paths.data_dir)?;
     let hub = app.state::<StatusHub>();
 
+    let secrets = open_secrets(&paths.data_dir, &profile_path);
     let rcon = profile.rcon.as_ref().and_then(|r| {
-        let password = if r.password.is_empty() {
-            std::env::var("LIVETRIGGER_RCON_PASSWORD").unwrap_or_default()
-        } else {
-            r.password.clone()
-        };
+        let password = secrets
+            .as_ref()
+            .and_then(|s| s.get(SecretKey::RconPassword))
+            // A password the move could not take out of the profile still works.
+            .or_else(|| r.password.clone().filter(|p| !p.is_empty()))
+            .map(|p| p.expose().to_owned())
+            .or_else(|| std::env::var("LIVETRIGGER_RCON_PASSWORD").ok())
+            .unwrap_or_default();
         (!password.is_empty()).then(|| RconOutput::spawn(RconConfig::new(r.addr(), password)))
     });
     match &rcon {
@@ -179,6 +204,21 @@ fn start<R: Runtime>(app: &AppHandle<R>) -> Result<Running, IpcError> {
         interrupted = report.interrupted.len(),
         "trigger engine started"
     );
+
+    // Contained faults (a panic in the handler, a lane, RCON or sound) reach the status bar.
+    {
+        let mut faults = livetrigger_engine::supervise::subscribe();
+        let app = app.clone();
+        tauri::async_runtime::spawn(async move {
+            loop {
+                let line = crate::status::fault_line(&faults.borrow_and_update());
+                app.state::<StatusHub>().update(&app, |s| s.fault = line);
+                if faults.changed().await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
 
     // Queue depth: recomputed on every lifecycle change (cheap: a few lanes).
     let handle = engine.handle();

@@ -31,6 +31,7 @@ pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         .invoke_handler(ipc::handler())
         .setup(|app| {
             init_state(app.handle())?;
+            start_engine(app.handle());
             Ok(())
         })
 }
@@ -40,6 +41,7 @@ pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
 /// loop starts).
 pub fn init_state<R: Runtime>(app: &AppHandle<R>) -> Result<(), error::IpcError> {
     let paths = AppPaths::resolve(app)?;
+    livetrigger_engine::panic_log::install(&paths.log_dir);
     if let Some(guard) = logging::init(&paths.log_dir) {
         // Flushes the log file when the app exits.
         app.manage(LogGuard(guard));
@@ -54,11 +56,33 @@ pub fn init_state<R: Runtime>(app: &AppHandle<R>) -> Result<(), error::IpcError>
     Ok(())
 }
 
+/// Starts the trigger engine with the app, not when a view first needs it: what the last
+/// run left queued is triaged and resumed (or listed) at once, and the outputs come up.
+pub fn start_engine<R: Runtime>(app: &AppHandle<R>) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let state = app.state::<engine::EngineState>();
+        if let Err(e) = state.handle(&app).await {
+            tracing::error!(error = %e, "the trigger engine did not start");
+        }
+    });
+}
+
 struct LogGuard(#[allow(dead_code)] tracing_appender::non_blocking::WorkerGuard);
 
 /// Runs the desktop app until its window is closed.
 pub fn run() {
-    let app = match app_builder(tauri::Builder::default()).build(tauri::generate_context!()) {
+    // First: a second launch only focuses this window and exits, so two processes never
+    // resume the same queue.
+    let single = tauri_plugin_single_instance::init(|app, _args, _cwd| {
+        if let Some(window) = app.get_webview_window("main") {
+            let _ = window.unminimize();
+            let _ = window.show();
+            let _ = window.set_focus();
+        }
+    });
+    let builder = tauri::Builder::default().plugin(single);
+    let app = match app_builder(builder).build(tauri::generate_context!()) {
         Ok(app) => app,
         Err(e) => {
             eprintln!("LiveTrigger could not start: {e}");

@@ -312,7 +312,10 @@ pub fn connect<R: Runtime>(
                 None
             }
         };
-        let mut stream = client.connect(target, cancel);
+        // The first connection after a restart takes over from the last run (msg_ids it
+        // handled are not handled again).
+        let resume = engine.as_ref().map(|e| e.take_resume()).unwrap_or_default();
+        let mut stream = client.connect_resuming(target, cancel, resume);
         let mut states = stream.state();
         let mut states_open = true;
         let sessions = app.state::<LiveSessions>();

@@ -38,6 +38,12 @@ pub struct StatusSnapshot {
     pub rcon: OutputHealth,
     pub audio: OutputHealth,
     pub queue_depth: u32,
+    /// Set once a part of the engine (handler, a lane, RCON, sound) failed internally and
+    /// restarted: how many times, and the last one. Triggers may have been lost; the log
+    /// file has the details.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub fault: Option<String>,
 }
 
 impl Default for StatusSnapshot {
@@ -48,8 +54,18 @@ impl Default for StatusSnapshot {
             rcon: OutputHealth::NotConfigured,
             audio: OutputHealth::NotConfigured,
             queue_depth: 0,
+            fault: None,
         }
     }
+}
+
+/// The status bar's line for contained faults.
+pub fn fault_line(state: &livetrigger_engine::supervise::FaultState) -> Option<String> {
+    let last = state.last.as_ref()?;
+    Some(format!(
+        "{} internal error(s) contained; last in {}: {}",
+        state.count, last.component, last.message
+    ))
 }
 
 /// Holds the latest snapshot. A std mutex is right here: no `.await` ever happens under it.
@@ -79,5 +95,30 @@ impl StatusHub {
                 tracing::warn!(error = %e, "could not push the status to the UI");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use livetrigger_engine::supervise::{Fault, FaultState};
+
+    use super::*;
+
+    #[test]
+    fn a_contained_fault_shows_in_the_status_and_none_is_omitted() {
+        assert_eq!(fault_line(&FaultState::default()), None);
+        let state = FaultState {
+            count: 2,
+            last: Some(Fault {
+                component: "lane minecraft".into(),
+                message: "boom".into(),
+                at_ms: 1,
+            }),
+            recent: Vec::new(),
+        };
+        let line = fault_line(&state).expect("a line");
+        assert!(line.starts_with("2 internal error(s)") && line.contains("lane minecraft: boom"));
+        let json = serde_json::to_value(StatusSnapshot::default()).expect("json");
+        assert!(json.get("fault").is_none(), "optional in the UI's type");
     }
 }

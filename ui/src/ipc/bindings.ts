@@ -17,7 +17,13 @@ export type StatusSnapshot = { connection: ConnectionState,
 /**
  * The room, or why the connection failed or is reconnecting.
  */
-connectionDetail: string | null, rcon: OutputHealth, audio: OutputHealth, queueDepth: number, };
+connectionDetail: string | null, rcon: OutputHealth, audio: OutputHealth, queueDepth: number, 
+/**
+ * Set once a part of the engine (handler, a lane, RCON, sound) failed internally and
+ * restarted: how many times, and the last one. Triggers may have been lost; the log
+ * file has the details.
+ */
+fault?: string, };
 
 export type ConnectRequest = { 
 /**

@@ -83,7 +83,7 @@ impl ConnectionArgs {
     pub fn client_config(
         &self,
         fallback_sign_url: Option<String>,
-        fallback_api_key: Option<String>,
+        fallback_api_key: Option<Secret>,
     ) -> ClientConfig {
         let mut cfg = match &self.web_url {
             Some(url) => ClientConfig::local(url),
@@ -92,8 +92,8 @@ impl ConnectionArgs {
         let api_key = self
             .sign_api_key
             .clone()
-            .or_else(|| fallback_api_key.map(Secret::from))
-            .filter(|k| !k.is_empty());
+            .filter(|k| !k.is_empty())
+            .or(fallback_api_key.filter(|k| !k.is_empty()));
         let base_url = match (self.sign_url.clone().or(fallback_sign_url), &cfg.sign) {
             (Some(url), _) => url,
             (None, SignConfig::Euler { base_url, .. }) => base_url.clone(),

@@ -5,6 +5,7 @@
 
 mod live;
 mod outputs;
+mod paths;
 mod run;
 mod simulate;
 

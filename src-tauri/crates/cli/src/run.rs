@@ -15,15 +15,18 @@ use clap::Subcommand;
 use livetrigger_engine::engine::rules::Step;
 use livetrigger_engine::engine::{
     pump, Engine, EngineConfig, EngineUpdate, ItemStatus, OutputsExecutor, Profile, Shutdown,
-    StartReport,
+    StartReport, StoreOptions,
 };
 use livetrigger_engine::outputs::rcon::{RconConfig, RconHealth, RconOutput};
 use livetrigger_engine::outputs::sound::{SoundConfig, SoundOutput};
+use livetrigger_engine::secrets::{Secret, SecretKey, SecretStore};
 use tiktok_live::client::{ConnectionState, LiveClient};
 use tiktok_live::target::Target;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
+/// The engine's store inside the data folder (the app's layout).
+pub const ENGINE_DIR: &str = "engine";
 /// How long to wait for the first RCON login before going on without it.
 const RCON_LOGIN_WAIT: Duration = Duration::from_secs(5);
 /// With `--stay`, the pause before looking for the next live.
@@ -44,8 +47,8 @@ pub enum Command {
         room_id: Option<u64>,
         #[command(flatten)]
         conn: crate::live::ConnectionArgs,
-        /// RCON `host:port`; default: the profile's. Password: the profile's or
-        /// `LIVETRIGGER_RCON_PASSWORD`.
+        /// RCON `host:port`; default: the profile's. Password: `LIVETRIGGER_RCON_PASSWORD`,
+        /// else the secrets file in the data folder.
         #[arg(long)]
         rcon_addr: Option<String>,
         /// Human-readable lines instead of JSON.
@@ -57,9 +60,13 @@ pub enum Command {
         /// With `--stay`: seconds between looks for the next live.
         #[arg(long, default_value_t = STAY_RETRY.as_secs(), hide = true)]
         stay_retry_secs: u64,
-        /// Where the event/queue database lives (default: `livetrigger-data`).
-        #[arg(long, default_value = "livetrigger-data")]
-        data_dir: PathBuf,
+        /// The data folder (the app's: secrets, and the event/queue database under
+        /// `engine/`). Default: `LIVETRIGGER_DATA_DIR`, else the platform's data folder.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Events older than this many days are deleted from the store at start.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+        keep_events_days: u32,
     },
 }
 
@@ -74,6 +81,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         stay,
         stay_retry_secs,
         data_dir,
+        keep_events_days,
     } = cmd;
     let target = match (user, room_id) {
         (Some(u), _) => Target::parse(&u)?,
@@ -87,7 +95,14 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     let profile_data =
         Profile::from_json(&text).with_context(|| format!("profile {}", profile.display()))?;
 
-    let rcon = start_rcon(&profile_data, rcon_addr).await?;
+    let data_dir = match data_dir {
+        Some(d) => d,
+        None => crate::paths::data_dir()?,
+    };
+    crate::paths::install_panic_hook(&data_dir);
+    let secrets = SecretStore::open(&data_dir)
+        .with_context(|| format!("the secrets file in {}", data_dir.display()))?;
+    let rcon = start_rcon(&profile_data, rcon_addr, &secrets).await?;
     let sound = needs_sound(&profile_data).then(|| SoundOutput::start(SoundConfig::default()));
     let sound_dir = profile_data.sound.folder.as_ref().map(|f| {
         let base = profile.parent().unwrap_or(Path::new("."));
@@ -102,7 +117,10 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         &profile_data,
         exec,
         EngineConfig {
-            data_dir: Some(data_dir.clone()),
+            data_dir: Some(data_dir.join(ENGINE_DIR)),
+            store: StoreOptions {
+                event_retention: Duration::from_secs(u64::from(keep_events_days) * 86_400),
+            },
             target: target.to_string(),
             ..EngineConfig::default()
         },
@@ -121,15 +139,34 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         }
     });
 
-    let cfg = conn.client_config(
-        profile_data.sign.url.clone(),
-        profile_data.sign.api_key.clone(),
-    );
+    // The sign key: the flag (or its env var), else the secrets file, else an old profile's.
+    let fallback_key = if conn.sign_api_key.as_ref().is_none_or(Secret::is_empty) {
+        stored_or_profile(
+            &secrets,
+            SecretKey::SignApiKey,
+            profile_data.sign.api_key.clone(),
+            "sign.apiKey",
+            "--sign-api-key or LIVETRIGGER_SIGN_API_KEY",
+        )
+    } else {
+        None
+    };
+    let mut cfg = conn.client_config(profile_data.sign.url.clone(), fallback_key);
+    if cfg.session_id.is_none() {
+        cfg.session_id = secrets
+            .get(SecretKey::TiktokSessionId)
+            .filter(|s| !s.is_empty());
+    }
     let client = LiveClient::new(cfg)?;
     let mut failure = None;
     let stay_retry = Duration::from_secs(stay_retry_secs);
+    // The first connection takes over from the last run: what it handled is not handled again.
+    let mut resume = Some(handle.take_resume());
     loop {
-        let stream = client.connect(target.clone(), cancel.clone());
+        let stream = match resume.take() {
+            Some(r) => client.connect_resuming(target.clone(), cancel.clone(), r),
+            None => client.connect(target.clone(), cancel.clone()),
+        };
         let states = stream.state();
         // Waits go to stderr ("reconnecting in 12 s (attempt 3)"); the reason for giving up
         // is printed once at the end.
@@ -205,21 +242,31 @@ fn needs_sound(p: &Profile) -> bool {
 
 /// Starts the RCON output and waits briefly for the first login: a refused password is fatal,
 /// an unreachable server is not (it may start later; commands wait for it).
-async fn start_rcon(profile: &Profile, addr: Option<String>) -> anyhow::Result<Option<RconOutput>> {
+async fn start_rcon(
+    profile: &Profile,
+    addr: Option<String>,
+    secrets: &SecretStore,
+) -> anyhow::Result<Option<RconOutput>> {
     let addr = match (addr, &profile.rcon) {
         (Some(a), _) => a,
         (None, Some(r)) => r.addr(),
         (None, None) => return Ok(None),
     };
-    let password = match profile.rcon.as_ref().map(|r| r.password.clone()) {
-        Some(p) if !p.is_empty() => p,
-        _ => std::env::var("LIVETRIGGER_RCON_PASSWORD").unwrap_or_default(),
-    };
-    if password.is_empty() {
+    let old_profile = profile.rcon.as_ref().and_then(|r| r.password.clone());
+    let password = secret(
+        "LIVETRIGGER_RCON_PASSWORD",
+        secrets,
+        SecretKey::RconPassword,
+        old_profile,
+        "rcon.password",
+    );
+    let Some(password) = password else {
         bail!(
-            "no RCON password: set \"rcon.password\" in the profile or LIVETRIGGER_RCON_PASSWORD"
+            "no RCON password: set it in the app's settings (kept in {}) or in LIVETRIGGER_RCON_PASSWORD",
+            secrets.path().display()
         );
-    }
+    };
+    let password = password.expose().to_owned();
     let output = RconOutput::spawn(RconConfig::new(addr.clone(), password));
     let mut health = output.handle().health();
     let first = tokio::time::timeout(RCON_LOGIN_WAIT, async {
@@ -246,6 +293,40 @@ async fn start_rcon(profile: &Profile, addr: Option<String>) -> anyhow::Result<O
     Ok(Some(output))
 }
 
+/// A secret from the environment, else the secrets file, else (deprecated) the profile.
+fn secret(
+    env: &str,
+    secrets: &SecretStore,
+    key: SecretKey,
+    in_profile: Option<Secret>,
+    field: &str,
+) -> Option<Secret> {
+    if let Some(v) = std::env::var(env).ok().filter(|v| !v.is_empty()) {
+        return Some(Secret::new(v));
+    }
+    stored_or_profile(secrets, key, in_profile, field, env)
+}
+
+/// A secret from the secrets file, else (deprecated) the profile. A headless run leaves the
+/// profile file as it is, so an old one is only warned about; `instead` says where else the
+/// secret may come from.
+fn stored_or_profile(
+    secrets: &SecretStore,
+    key: SecretKey,
+    in_profile: Option<Secret>,
+    field: &str,
+    instead: &str,
+) -> Option<Secret> {
+    if let Some(v) = secrets.get(key) {
+        return Some(v);
+    }
+    let v = in_profile.filter(|v| !v.is_empty())?;
+    eprintln!(
+        "warning: the profile holds \"{field}\"; secrets belong in {} (the app moves it there) or in {instead}",
+        secrets.path().display()
+    );
+    Some(v)
+}
 #[derive(Clone, Copy)]
 struct Printer {
     pretty: bool,
@@ -275,12 +356,17 @@ impl Printer {
                 "type": "started",
                 "resumed": report.resumed,
                 "interrupted": report.interrupted.iter().map(|i| i.id).collect::<Vec<_>>(),
+                "expired": report.expired.iter().map(|(i, _)| i.id).collect::<Vec<_>>(),
+                "dropped": report.dropped.iter().map(|(i, _)| i.id).collect::<Vec<_>>(),
+                "eventsDeleted": report.events_deleted,
             }),
             || {
                 format!(
-                    "started: {} item(s) resumed, {} interrupted (may have run; not re-run)",
+                    "started: {} item(s) resumed, {} interrupted (may have run; not re-run), {} expired, {} dropped",
                     report.resumed,
-                    report.interrupted.len()
+                    report.interrupted.len(),
+                    report.expired.len(),
+                    report.dropped.len()
                 )
             },
         );
@@ -290,6 +376,14 @@ impl Printer {
                 serde_json::json!({"type": "warning", "message": message}),
                 || format!("warn   {message}"),
             );
+        }
+        for (kind, list) in [("expired", &report.expired), ("dropped", &report.dropped)] {
+            for (item, reason) in list {
+                self.line(
+                    serde_json::json!({"type": kind, "item": item, "reason": reason}),
+                    || format!("  {kind} #{} [{}]: {reason}", item.id, item.rule_id),
+                );
+            }
         }
         for item in &report.interrupted {
             self.line(
@@ -354,5 +448,8 @@ fn human(u: &EngineUpdate) -> String {
             l.waiting
         ),
         EngineUpdate::Warning { message, .. } => format!("warn   {message}"),
+        EngineUpdate::Fault {
+            component, message, ..
+        } => format!("FAULT  {component}: {message}"),
     }
 }

@@ -221,7 +221,7 @@ async fn kill_9_mid_flood_then_restart_resumes_and_nothing_runs_twice() {
         .expect("commands flow");
     child.kill().await.expect("kill -9");
     let before = rcon.state().executed().len();
-    let db = data.join("livetrigger.sqlite3");
+    let db = data.join("engine").join("livetrigger.sqlite3");
     let (done1, _, waiting1, _, units1) = count_statuses(&db);
     assert!(waiting1 > 0, "the kill left items waiting (done {done1})");
     assert_eq!(units1, 600, "every paid unit was recorded before the kill");
@@ -319,7 +319,7 @@ async fn ctrl_c_keeps_waiting_items_and_exits_0() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("kept for the next start"), "{stdout}");
     let (done, interrupted, waiting, lost, units) =
-        count_statuses(&data.join("livetrigger.sqlite3"));
+        count_statuses(&data.join("engine").join("livetrigger.sqlite3"));
     assert_eq!(interrupted, 0, "the running item finished before exit");
     assert_eq!(lost, 0);
     assert!(waiting > 0, "waiting items kept");
@@ -378,5 +378,104 @@ async fn stay_looks_for_the_next_live_after_the_stream_ends() {
         rcon.state().executed().len(),
         1,
         "the rose ran once, not again on reconnect"
+    );
+}
+
+/// The reported bug: `run` killed with SIGKILL mid-stream, restarted with the same data
+/// folder, and the stream overlaps the last seconds before the kill (the server sends the
+/// last frames again). Every Rose's creeper runs exactly once, including a streak that was
+/// going on across the kill.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_then_restart_with_the_stream_overlapping_runs_every_creeper_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let rcon = McRconServer::start(PASSWORD).await.expect("rcon");
+    let fans: Vec<SimUser> = (0..20)
+        .map(|i| SimUser::new(3000 + i, &format!("fan{i}"), &format!("Fan {i}")))
+        .collect();
+    let streaker = SimUser::new(4000, "streaker", "Streaker");
+    let streak = |count: u32, end: bool| Msg::Gift {
+        user: streaker.clone(),
+        gift_id: 5655,
+        name: "Rose".into(),
+        diamond_count: 1,
+        gift_type: 1,
+        repeat_count: count,
+        repeat_end: end,
+        group_id: 99,
+    };
+    let mut steps = Vec::new();
+    for i in 0..20u64 {
+        let mut messages = vec![rose(&fans[i as usize], 50_000 + i)];
+        // A streak of 5 from frame 8 to 12: 3 units before the kill, the rest after.
+        match i {
+            7..=10 => messages.push(streak(i as u32 - 6, false)),
+            11 => messages.push(streak(5, true)),
+            _ => {}
+        }
+        steps.push(Step::Frame { messages });
+        steps.push(Step::Wait { ms: 100 });
+        if i == 9 {
+            // The kill comes in this pause, after the first 10 single Roses ran.
+            steps.push(Step::Wait { ms: 60_000 });
+        }
+    }
+    steps.push(Step::EndStream);
+    let config = SimConfig {
+        resend_on_reconnect: 5,
+        ..SimConfig::with_script(Script {
+            history: vec![],
+            steps,
+        })
+    };
+    let sim = Simulator::start(config, "127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("simulator");
+    let profile = write_profile(dir.path(), 0);
+    let mut child = run_cmd(&profile, &sim, &rcon, &data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    tokio::time::timeout(Duration::from_secs(60), rcon.state().wait_executed(10))
+        .await
+        .expect("the first ten Roses ran");
+    // Let the store commit the streak messages of frames 8-10 (no item: nothing settled).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    child.kill().await.expect("kill -9");
+    let creeper = "summon minecraft:creeper ~ ~ ~";
+    let count = |v: &[String]| v.iter().filter(|c| *c == creeper).count();
+    assert_eq!(
+        count(&rcon.state().executed()),
+        10,
+        "nothing else ran before the kill"
+    );
+
+    let out = tokio::time::timeout(
+        Duration::from_secs(120),
+        run_cmd(&profile, &sim, &rcon, &data).output(),
+    )
+    .await
+    .expect("the restart finishes when the stream ends")
+    .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen = sim
+        .wait_for(|r| r.connections >= 2, Duration::from_secs(5))
+        .await
+        .expect("two connections");
+    assert!(
+        seen.pushed.iter().any(|p| p.conn == 2 && p.resent),
+        "the server overlapped the last frames"
+    );
+    let executed = rcon.state().executed();
+    assert_eq!(
+        count(&executed),
+        20 + 5,
+        "20 single Roses and a streak of 5, each creeper once: {executed:?}"
     );
 }

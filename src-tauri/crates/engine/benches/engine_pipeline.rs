@@ -5,6 +5,10 @@
 //!   pacing off. Also prints p50/p99 over 2,000 events sent at 1,000 events/s.
 //! - `handler_and_store`: like events through validation, matching and the SQLite writer
 //!   (batched), per event.
+//! - `store_backpressure`: 200,000 events recorded straight into the store's bounded channel
+//!   as fast as one task can; prints the rate, the longest single send (a send waits while
+//!   the buffer is full: that is the backpressure) and the peak RSS growth, which stays flat
+//!   instead of growing with the backlog.
 
 use std::time::{Duration, Instant};
 
@@ -244,5 +248,71 @@ fn handler_and_store(c: &mut Criterion) {
     rt.block_on(engine.shutdown(Shutdown::Drain));
 }
 
-criterion_group!(benches, event_to_rcon, handler_and_store);
+/// Peak resident memory of this process, from /proc (Linux); 0 elsewhere.
+fn peak_rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn store_backpressure(c: &mut Criterion) {
+    use livetrigger_engine::engine::store::{Store, STORE_BUFFER};
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    const EVENTS: u64 = 200_000;
+    let mut group = c.benchmark_group("store_backpressure");
+    group.throughput(Throughput::Elements(EVENTS));
+    group.sample_size(10);
+    let mut printed = false;
+    group.bench_function("record_200k_events", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let (store, _) = Store::open(dir.path(), "bench").expect("store");
+                let h = store.handle();
+                let rss_before = peak_rss_kb();
+                let (elapsed, longest) = rt.block_on(async {
+                    let t = Instant::now();
+                    let mut longest = Duration::ZERO;
+                    for n in 0..EVENTS {
+                        let one = Instant::now();
+                        h.record_event(&like(n + 1), "liked");
+                        longest = longest.max(one.elapsed());
+                    }
+                    h.flush().await.expect("flush");
+                    (t.elapsed(), longest)
+                });
+                if !printed {
+                    printed = true;
+                    println!(
+                        "\nstore: {EVENTS} events in {elapsed:.2?} ({:.0}/s); buffer {STORE_BUFFER} ops; longest send {longest:.2?}; peak RSS +{} KiB",
+                        EVENTS as f64 / elapsed.as_secs_f64(),
+                        peak_rss_kb().saturating_sub(rss_before)
+                    );
+                }
+                total += elapsed;
+                store.close();
+            }
+            total
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    event_to_rcon,
+    handler_and_store,
+    store_backpressure
+);
 criterion_main!(benches);

@@ -6,4 +6,7 @@
 
 pub mod engine;
 pub mod outputs;
+pub mod panic_log;
+pub mod secrets;
 pub mod starter;
+pub mod supervise;

@@ -82,6 +82,8 @@ impl Dedupe {
 #[derive(Debug, Default)]
 pub struct Dispatcher {
     dedupe: Dedupe,
+    /// Ids of events an earlier run handled (see [`Dispatcher::seed_msg_ids`]).
+    seeded: IdSet,
     streaks: StreakTracker,
     /// Messages of methods we do not read, per method.
     unknown: std::collections::HashMap<String, u64>,
@@ -91,6 +93,7 @@ impl Dispatcher {
     pub fn new(streaks: StreakTracker) -> Self {
         Self {
             dedupe: Dedupe::default(),
+            seeded: IdSet::default(),
             streaks,
             unknown: Default::default(),
         }
@@ -99,6 +102,13 @@ impl Dispatcher {
     /// How many messages of each unread method went by.
     pub fn unknown_counts(&self) -> &std::collections::HashMap<String, u64> {
         &self.unknown
+    }
+
+    /// Remembers the ids of events an earlier run handled: messages with these ids are
+    /// dropped, except stream control (a stream end or pause is state, never an action, and
+    /// must not be lost to an id that collides).
+    pub fn seed_msg_ids(&mut self, ids: impl IntoIterator<Item = u64>) {
+        self.seeded.extend(ids.into_iter().filter(|&id| id != 0));
     }
 
     pub fn streaks(&mut self) -> &mut StreakTracker {
@@ -121,6 +131,9 @@ impl Dispatcher {
 
     /// Dispatches an already decoded message.
     pub fn event(&mut self, msg: WebcastMessage, now: Instant) -> Option<Event> {
+        if !matches!(msg.payload, Payload::Control(_)) && self.seeded.contains(&msg.msg_id) {
+            return None;
+        }
         if !self.dedupe.first_time(msg.msg_id) {
             return None;
         }
@@ -305,6 +318,31 @@ mod tests {
             d.dispatch(ctl(4, 4), now).unwrap().unwrap(),
             Event::StreamEnded { suspended: true }
         );
+    }
+
+    #[test]
+    fn seeded_ids_drop_events_but_never_a_stream_end() {
+        let mut d = Dispatcher::default();
+        d.seed_msg_ids([1, 2]);
+        let now = Instant::now();
+        assert!(d.dispatch(member(1, 1), now).is_none(), "handled before");
+        let end = base(
+            method::CONTROL,
+            proto::ControlMessage {
+                action: 3,
+                ..Default::default()
+            }
+            .encode_to_vec(),
+            2,
+        );
+        assert_eq!(
+            d.dispatch(end, now).unwrap().unwrap(),
+            Event::StreamEnded { suspended: false }
+        );
+        assert!(matches!(
+            d.dispatch(member(1, 3), now),
+            Some(Ok(Event::Join(_)))
+        ));
     }
 
     #[test]

@@ -651,3 +651,62 @@ async fn the_experimental_direct_method_connects_without_a_sign_server() {
     assert_eq!(t.gift_units, want.gift_units);
     assert_eq!(t.follows, want.follows);
 }
+
+/// A run restarted mid-stream: ids the earlier run handled are dropped, and the initial batch
+/// (sent while it was down) is live, not history; no new stream start.
+#[tokio::test]
+async fn a_resumed_run_drops_seen_ids_and_acts_on_the_gap() {
+    use tiktok_live::client::Resume;
+    use webcast_sim::{Msg, Script, SimUser, Step};
+    let fan = SimUser::new(7, "fan", "Fan");
+    let chat = |t: &str| Msg::Chat {
+        user: fan.clone(),
+        content: t.into(),
+    };
+    let script = Script {
+        history: vec![chat("seen before the crash"), chat("sent in the gap")],
+        steps: vec![
+            Step::Frame {
+                messages: vec![chat("seen before the crash, again"), chat("live")],
+            },
+            Step::EndStream,
+        ],
+    };
+    let mut config = quick_sim();
+    config.scenario = Scenario::Script(script.clone());
+    let sim = start_sim(config).await;
+    let seen = vec![
+        script.msg_id_of(0).expect("id"),
+        script.msg_id_of(2).expect("id"),
+    ];
+    let client = LiveClient::new(fast_config(&sim)).unwrap();
+    let mut stream = client.connect_resuming(
+        Target::User(webcast_sim::DEFAULT_USER.into()),
+        CancellationToken::new(),
+        Resume {
+            seen_msg_ids: seen,
+            mid_stream: true,
+        },
+    );
+    let mut chats = Vec::new();
+    let mut connected = Vec::new();
+    while let Some(item) = tokio::time::timeout(LIMIT, stream.next())
+        .await
+        .expect("the stream ends")
+    {
+        match item {
+            Ok(Event::Chat(c)) => chats.push((c.content.clone(), c.meta.is_history)),
+            Ok(Event::Connected { reconnect, .. }) => connected.push(reconnect),
+            _ => {}
+        }
+    }
+    assert_eq!(
+        chats,
+        vec![("sent in the gap".into(), false), ("live".into(), false)]
+    );
+    assert_eq!(
+        connected,
+        vec![true],
+        "a resumed run reports no new stream start"
+    );
+}

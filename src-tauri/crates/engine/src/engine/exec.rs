@@ -40,6 +40,9 @@ pub trait Executor: Send + Sync + 'static {
     fn command(&self, command: &str) -> impl Future<Output = Result<String, ExecError>> + Send;
     /// Plays one sound to its end (so a one-at-a-time lane waits for it).
     fn sound(&self, file: &str, volume: f32) -> impl Future<Output = Result<(), ExecError>> + Send;
+    /// The panic button: silence every sound playing now (a skipped item's sound would
+    /// otherwise play to its end in the mixer).
+    fn stop_all(&self) {}
 }
 
 /// The real outputs. Either may be missing (no RCON target, no audio device): steps that
@@ -63,6 +66,12 @@ impl Executor for OutputsExecutor {
                 may_have_run: e.delivery() == Delivery::SentReplyLost,
                 reason: e.to_string(),
             }),
+        }
+    }
+
+    fn stop_all(&self) {
+        if let Some(sound) = &self.sound {
+            sound.stop_all();
         }
     }
 
@@ -103,6 +112,8 @@ pub struct Recorder {
     command_time: Duration,
     sound_time: Duration,
     fail_if_contains: Option<String>,
+    panic_if_contains: Option<String>,
+    stops: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Recorder {
@@ -129,6 +140,17 @@ impl Recorder {
     pub fn failing_on(mut self, text: &str) -> Self {
         self.fail_if_contains = Some(text.to_owned());
         self
+    }
+
+    /// Commands containing `text` panic (an injected fault).
+    pub fn panicking_on(mut self, text: &str) -> Self {
+        self.panic_if_contains = Some(text.to_owned());
+        self
+    }
+
+    /// How many times [`Executor::stop_all`] was called.
+    pub fn stops(&self) -> usize {
+        self.stops.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn push(&self, r: Recorded) {
@@ -177,6 +199,13 @@ impl Executor for Recorder {
         {
             return Err(ExecError::not_run("refused by the test"));
         }
+        if let Some(p) = self
+            .panic_if_contains
+            .as_deref()
+            .filter(|p| command.contains(p))
+        {
+            panic!("injected executor fault on {p:?}");
+        }
         self.push(Recorded::Command(command.to_owned()));
         Ok(String::new())
     }
@@ -187,5 +216,10 @@ impl Executor for Recorder {
             tokio::time::sleep(self.sound_time).await;
         }
         Ok(())
+    }
+
+    fn stop_all(&self) {
+        self.stops
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 }

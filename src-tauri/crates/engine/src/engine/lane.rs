@@ -13,6 +13,7 @@
 //! the lane drains. Room-total like items of the same rule merge into one run with `{count}`.
 
 use std::collections::{HashMap, VecDeque};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -253,14 +254,48 @@ impl<E: Executor> Lane<E> {
         }
     }
 
+    /// Runs one step of the lane's work; a panic in it is contained: reported as a fault,
+    /// the item it held (if any) failed with the reason, and the lane goes on with its queue.
+    /// Returns whether the step completed.
+    fn guarded(&mut self, held: Option<Arc<QueueItem>>, step: impl FnOnce(&mut Self)) -> bool {
+        let Err(panic) = catch_unwind(AssertUnwindSafe(|| step(self))) else {
+            return true;
+        };
+        let fault = crate::supervise::report(&format!("lane {}", self.cfg.name), &*panic);
+        let message = format!(
+            "lane {}: internal error ({}); the lane goes on",
+            self.cfg.name, fault.message
+        );
+        self.reporter.fault(&fault, message);
+        if let Some(item) = held {
+            self.stats.failed += 1;
+            self.reporter.finished(
+                &item,
+                ItemStatus::Failed {
+                    reason: format!(
+                        "internal error in lane {}: {}",
+                        self.cfg.name, fault.message
+                    ),
+                    may_have_run: false,
+                },
+            );
+        }
+        false
+    }
+
     async fn run(mut self, mut rx: mpsc::UnboundedReceiver<LaneMsg>, cancel: CancellationToken) {
         loop {
-            self.expire_old(Instant::now());
-            self.maybe_refill();
+            self.guarded(None, |l| {
+                l.expire_old(Instant::now());
+                l.maybe_refill();
+            });
             // Start what may start now without a timer: even an expired sleep costs a timer
-            // tick, which is most of the latency budget with pacing off.
+            // tick, which is most of the latency budget with pacing off. After a fault the
+            // select below runs first, so a step that keeps failing cannot spin here.
             while self.can_start() && self.next_start <= Instant::now() {
-                self.start_next();
+                if !self.start_next() {
+                    break;
+                }
             }
             let wake = [
                 self.can_start().then_some(self.next_start),
@@ -276,11 +311,18 @@ impl<E: Executor> Lane<E> {
                 _ = cancel.cancelled() => break,
                 joined = self.tasks.join_next_with_id(), if !self.tasks.is_empty() => {
                     if let Some(joined) = joined {
-                        self.on_finished(joined);
+                        self.guarded(None, |l| l.on_finished(joined));
                     }
                 }
                 msg = rx.recv() => match msg {
-                    Some(msg) => self.on_msg(msg),
+                    Some(LaneMsg::Enqueue { item, resume }) => {
+                        let item = Arc::new(*item);
+                        let held = item.clone();
+                        self.guarded(Some(held), |l| l.enqueue(item, resume));
+                    }
+                    Some(msg) => {
+                        self.guarded(None, |l| l.on_msg(msg));
+                    }
                     None => break,
                 },
                 loaded = async {
@@ -288,13 +330,15 @@ impl<E: Executor> Lane<E> {
                         Some(rx) => rx.await.unwrap_or(Err(StoreError::Stopped)),
                         None => std::future::pending().await,
                     }
-                }, if refilling => self.on_refill(loaded),
+                }, if refilling => {
+                    self.guarded(None, |l| l.on_refill(loaded));
+                }
                 _ = sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {
                     if self.refill_retry.is_some_and(|t| t <= Instant::now()) {
                         self.refill_retry = None;
                     }
                     // Expired items leave the snapshot now, not at the next event.
-                    self.expire_old(Instant::now());
+                    self.guarded(None, |l| l.expire_old(Instant::now()));
                 }
             }
             if self.stopping.is_some() && self.running.is_empty() {
@@ -650,24 +694,38 @@ impl<E: Executor> Lane<E> {
         }
     }
 
-    fn start_next(&mut self) {
+    /// Starts the next item (if one is still in date), each part under the lane's guard: a
+    /// panic while launching fails the item it took, never one still waiting. Returns
+    /// whether no fault occurred.
+    fn start_next(&mut self) -> bool {
+        let mut taken = None;
+        if !self.guarded(None, |l| taken = l.take_next()) {
+            return false;
+        }
+        match taken {
+            Some(item) => self.guarded(Some(item.clone()), |l| l.launch(item)),
+            None => true,
+        }
+    }
+
+    /// Takes the next item to run off the queues: paid first, expiring what is too old.
+    fn take_next(&mut self) -> Option<Arc<QueueItem>> {
         let now = Instant::now();
-        let w = loop {
+        loop {
             let (w, paid) = match self.paid.pop_front() {
                 Some(w) => (w, true),
-                None if self.paid_elsewhere() => return,
-                None => match self.unpaid.pop_front() {
-                    Some(w) => (w, false),
-                    None => return,
-                },
+                None if self.paid_elsewhere() => return None,
+                None => (self.unpaid.pop_front()?, false),
             };
             if w.since + self.max_age(paid) <= now {
                 self.expire(w, paid, now);
                 continue;
             }
-            break w;
-        };
-        let item = w.item;
+            return Some(w.item);
+        }
+    }
+
+    fn launch(&mut self, item: Arc<QueueItem>) {
         let skip = CancellationToken::new();
         let fut = run_item(
             item.clone(),
@@ -686,17 +744,26 @@ impl<E: Executor> Lane<E> {
         let (id, status) = match joined {
             Ok((id, status)) => (id, status),
             Err(e) => {
-                let status = if e.is_panic() {
-                    ItemStatus::Failed {
-                        reason: "the step panicked".into(),
-                        may_have_run: true,
+                let id = e.id();
+                let status = match e.try_into_panic() {
+                    Ok(panic) => {
+                        let fault =
+                            crate::supervise::report(&format!("lane {}", self.cfg.name), &*panic);
+                        let reason = format!(
+                            "internal error while running a step ({}); it may have run",
+                            fault.message
+                        );
+                        self.reporter.fault(&fault, reason.clone());
+                        ItemStatus::Failed {
+                            reason,
+                            may_have_run: true,
+                        }
                     }
-                } else {
-                    ItemStatus::Skipped {
+                    Err(_) => ItemStatus::Skipped {
                         reason: "stopped before it ran".into(),
-                    }
+                    },
                 };
-                (e.id(), status)
+                (id, status)
             }
         };
         let Some(done) = self.running.remove(&id) else {

@@ -241,6 +241,9 @@ pub struct Evaluation {
     pub skipped: Vec<(String, Skip)>,
     /// The paid units among those: each becomes a `skipped` item with the reason.
     pub paid_skips: Vec<PaidSkip>,
+    /// The streak ledger this gift changed, to be stored before its items can run (so a
+    /// restart settles only the units not acted on yet).
+    pub streak: Option<LedgerState>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -249,7 +252,26 @@ struct Ledger {
     settled: u32,
     /// Highest running total seen.
     live: u32,
+    /// Settled by its final message (not only by a timeout): the streak is over.
+    ended: bool,
     touched: Instant,
+}
+
+/// A streak ledger as the store keeps it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LedgerState {
+    pub key: StreakKey,
+    pub settled: u32,
+    pub live: u32,
+    pub ended: bool,
+}
+
+/// A streak slot: sender, gift, group id. A restarted client numbers streak generations from
+/// 0 again, so restored ledgers are found by slot, not by full key.
+type Slot = (u64, u64, u64);
+
+fn slot_of(key: &StreakKey) -> Slot {
+    (key.user_id, key.gift_id, key.group_id)
 }
 
 /// Everything matching remembers between events. One per engine; per-stream parts reset
@@ -261,10 +283,15 @@ pub struct MatchState {
     dedupe: Dedupe,
     room_id: Option<u64>,
     ledgers: HashMap<StreakKey, Ledger>,
+    /// Ledgers from before a restart, by slot, taken over by the first message of the slot
+    /// that continues their streak.
+    restored: HashMap<Slot, LedgerState>,
     ledger_sweep: Option<Instant>,
     user_until: HashMap<(usize, u64), Instant>,
     global_until: HashMap<usize, Instant>,
     once: HashSet<(usize, u64)>,
+    /// The ledger the current event changed (handed out in [`Evaluation::streak`]).
+    last_ledger: Option<LedgerState>,
     like_total: Option<u64>,
     like_sum: u64,
     user_likes: HashMap<u64, u64>,
@@ -274,6 +301,21 @@ pub struct MatchState {
 impl MatchState {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Remembers message ids handled by an earlier run (oldest first): they are duplicates.
+    pub fn seed_msg_ids(&mut self, ids: impl IntoIterator<Item = u64>) {
+        for id in ids {
+            self.dedupe.first_time(id);
+        }
+    }
+
+    /// Takes over the streak ledgers an earlier run stored, so a streak that was half settled
+    /// before a crash settles only its remaining units.
+    pub fn restore_ledgers(&mut self, ledgers: impl IntoIterator<Item = LedgerState>) {
+        for l in ledgers {
+            self.restored.insert(slot_of(&l.key), l);
+        }
     }
 
     /// Forgets what belongs to one stream (once-per-stream, counters, milestones). TikTok does
@@ -341,9 +383,33 @@ fn gift_units(input: &Input, state: &mut MatchState, now: Instant) -> GiftUnits 
     let Some(key) = input.streak_key() else {
         return GiftUnits::default();
     };
+    if !state.ledgers.contains_key(&key) {
+        if let Some(r) = state.restored.remove(&slot_of(&key)) {
+            // The same judgement the client's streak tracker makes: after a timeout a count
+            // at or above the last one is the streak going on; after its final only a final
+            // again (re-sent) is the same streak; anything else is a new streak.
+            let continues = if r.ended {
+                matches!(g.settled, Some((_, Settle::Final))) && g.repeat_count >= r.settled
+            } else {
+                g.repeat_count >= r.live
+            };
+            if continues {
+                state.ledgers.insert(
+                    key,
+                    Ledger {
+                        settled: r.settled,
+                        live: r.live,
+                        ended: r.ended,
+                        touched: now,
+                    },
+                );
+            }
+        }
+    }
     let ledger = state.ledgers.entry(key).or_insert(Ledger {
         settled: 0,
         live: 0,
+        ended: false,
         touched: now,
     });
     ledger.touched = now;
@@ -357,7 +423,15 @@ fn gift_units(input: &Input, state: &mut MatchState, now: Instant) -> GiftUnits 
             Settle::Late => ledger.settled.saturating_add(n),
         };
         ledger.live = ledger.live.max(ledger.settled);
+        // A settle without a message id is the client's timeout: the streak may go on.
+        ledger.ended |= input.msg_id != 0;
     }
+    state.last_ledger = Some(LedgerState {
+        key,
+        settled: ledger.settled,
+        live: ledger.live,
+        ended: ledger.ended,
+    });
     GiftUnits {
         settled_before,
         settled_after: ledger.settled,
@@ -537,6 +611,7 @@ pub fn evaluate(
         }
     }
     let units = gift_units(input, state, now);
+    out.streak = state.last_ledger.take();
     // The room's like counter moves for every like, whether or not a rule listens (a rule
     // added later counts from the right total); per-viewer counters only for rules that
     // use them.

@@ -29,10 +29,10 @@ pub mod report;
 pub mod rules;
 pub mod store;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use futures_util::{Stream, StreamExt};
@@ -47,7 +47,8 @@ pub use lane::{LaneHandle, LaneSnapshot};
 pub use profile::{Profile, ProfileError, ProfileFile};
 pub use registry::Registry;
 pub use report::EngineUpdate;
-pub use store::{Recovery, SessionStats, Store, StoreError};
+pub use store::{Recovery, SessionStats, Store, StoreError, StoreOptions};
+pub use tiktok_live::client::Resume;
 
 use item::{wall_ms, ActionBook};
 use lane::LaneMsg;
@@ -90,19 +91,37 @@ pub struct EngineConfig {
     pub target: String,
     /// Handler validators; default: [`Registry::default`].
     pub registry: Option<Registry>,
+    /// Retention of the store's events.
+    pub store: StoreOptions,
 }
 
-/// What the engine found at start.
-#[derive(Debug, Default)]
+/// What the engine found at start. Every item a previous run left is in exactly one list:
+/// nothing vanishes silently. Kept by the engine ([`EngineHandle::start_report`]) for a
+/// window that opens later.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StartReport {
-    /// Items from the last run queued again.
+    /// Items from the last run queued again (rendered again with the current profile).
     pub resumed: usize,
-    /// Items that were running when the last run died; shown, not re-run.
+    pub resumed_items: Vec<QueueItem>,
+    /// Items that were running when the last run died ("interrupted — may have run"): shown,
+    /// not re-run unless the user asks ([`EngineHandle::rerun`]).
     pub interrupted: Vec<QueueItem>,
+    /// Items that waited longer than their lane's `maxAgeMs`, with the reason.
+    pub expired: Vec<(QueueItem, String)>,
+    /// Items whose rule, action or lane no longer exists (or that no longer render), with the
+    /// reason.
+    pub dropped: Vec<(QueueItem, String)>,
     pub unreadable: Vec<(u64, String)>,
     /// Things in the profile worth a look that do not stop it (e.g. a gift with a rule by
     /// name and another by id: which one wins).
     pub warnings: Vec<String>,
+    /// Events deleted by the retention setting.
+    pub events_deleted: u64,
+    /// msg_ids already handled and whether the last run was watching moments ago: hand it to
+    /// the first connection ([`EngineHandle::take_resume`]).
+    #[serde(skip)]
+    pub resume: Resume,
 }
 
 /// How to stop.
@@ -129,7 +148,14 @@ pub struct EngineHandle {
     lanes: Lanes,
     reporter: Arc<Reporter>,
     next_id: Arc<AtomicU64>,
+    start_report: Arc<StartReport>,
+    /// Silences the outputs (the panic button).
+    stop_outputs: Arc<dyn Fn() + Send + Sync>,
+    resume: PendingResume,
 }
+
+/// The [`Resume`] not yet taken, with when the last run recorded its last event.
+type PendingResume = Arc<Mutex<Option<(Resume, Option<i64>)>>>;
 
 impl Engine {
     /// Starts the handler and lane tasks on the current runtime, opens the store (when a
@@ -148,7 +174,7 @@ impl Engine {
         );
         let (store, recovery) = match &config.data_dir {
             Some(dir) => {
-                let (s, r) = Store::open(dir, &config.target)?;
+                let (s, r) = Store::open_with(dir, &config.target, config.store)?;
                 (Some(s), r)
             }
             None => (
@@ -162,6 +188,10 @@ impl Engine {
         let reporter = Reporter::new(store.as_ref().map(Store::handle));
         let cancel = CancellationToken::new();
         let exec = Arc::new(executor);
+        let stop_outputs: Arc<dyn Fn() + Send + Sync> = {
+            let exec = exec.clone();
+            Arc::new(move || exec.stop_all())
+        };
         let spawn_lane: LaneSpawner = {
             let (exec, reporter, cancel) = (exec.clone(), reporter.clone(), cancel.clone());
             Box::new(move |cfg, book| {
@@ -183,7 +213,6 @@ impl Engine {
         }
         let next_id = Arc::new(AtomicU64::new(recovery.next_id.max(1)));
         let mut report = StartReport {
-            resumed: 0,
             interrupted: recovery.interrupted,
             unreadable: recovery.unreadable,
             warnings: profile
@@ -191,6 +220,8 @@ impl Engine {
                 .into_iter()
                 .map(|c| c.message)
                 .collect(),
+            events_deleted: recovery.events_deleted,
+            ..StartReport::default()
         };
         for w in &report.warnings {
             reporter.warning(w.clone());
@@ -202,36 +233,48 @@ impl Engine {
                 at_ms: wall_ms(),
             }));
         }
+        let mut rng = fastrand::Rng::new();
         {
             let map = lanes.read().unwrap_or_else(|p| p.into_inner());
             for item in recovery.resumed {
-                match map.get(&item.lane) {
-                    Some(l) => {
-                        l.send(LaneMsg::Enqueue {
-                            item: Box::new(item),
-                            resume: true,
-                        });
-                        report.resumed += 1;
+                match triage(item, profile, &book, &mut rng, wall_ms()) {
+                    Triage::Resume(item) => match map.get(&item.lane) {
+                        Some(l) => {
+                            report.resumed_items.push(item.clone());
+                            l.send(LaneMsg::Enqueue {
+                                item: Box::new(item),
+                                resume: true,
+                            });
+                            report.resumed += 1;
+                        }
+                        None => {
+                            let reason = format!("lane {:?} is not running", item.lane);
+                            report.dropped.push((item.clone(), reason.clone()));
+                            reporter.finished(&Arc::new(item), ItemStatus::Dropped { reason });
+                        }
+                    },
+                    Triage::Expired(item, reason) => {
+                        report.expired.push((item.clone(), reason.clone()));
+                        reporter.finished(&Arc::new(item), ItemStatus::Expired { reason });
                     }
-                    None => {
-                        let reason = format!("lane {:?} no longer exists", item.lane);
-                        reporter.finished(
-                            &Arc::new(item),
-                            ItemStatus::Failed {
-                                reason,
-                                may_have_run: false,
-                            },
-                        );
+                    Triage::Dropped(item, reason) => {
+                        report.dropped.push((item.clone(), reason.clone()));
+                        reporter.finished(&Arc::new(item), ItemStatus::Dropped { reason });
                     }
                 }
             }
         }
+        let mut state = MatchState::new();
+        state.seed_msg_ids(recovery.resume.seen_msg_ids.iter().copied());
+        state.restore_ledgers(recovery.ledgers);
+        report.resume = recovery.resume;
+        let recovery_last_event = recovery.last_event_ms;
         let (tx, rx) = mpsc::channel(EVENT_BUFFER);
         let core = Core {
             registry: config.registry.unwrap_or_default(),
             rules: RuleSet::new(&profile.rules, &profile.actions),
             book,
-            state: MatchState::new(),
+            state,
             lanes: lanes.clone(),
             spawn_lane,
             reporter: reporter.clone(),
@@ -246,6 +289,16 @@ impl Engine {
                     lanes,
                     reporter,
                     next_id,
+                    resume: Arc::new(Mutex::new(Some((
+                        report.resume.clone(),
+                        recovery_last_event,
+                    )))),
+                    // The id list is for the first connection only; not kept twice.
+                    start_report: Arc::new(StartReport {
+                        resume: Resume::default(),
+                        ..report.clone()
+                    }),
+                    stop_outputs,
                 },
                 cancel,
                 core: Some(core),
@@ -320,7 +373,94 @@ impl Drop for Engine {
     }
 }
 
+/// What becomes of an item a previous run left waiting.
+enum Triage {
+    Resume(QueueItem),
+    Expired(QueueItem, String),
+    Dropped(QueueItem, String),
+}
+
+/// Decides, with the current profile, whether a waiting item from the last run still runs:
+/// too old for its lane → expired; its rule, action or lane gone → dropped; else rendered
+/// again from its event's values, so an edited command applies.
+fn triage(
+    mut item: QueueItem,
+    profile: &Profile,
+    book: &ActionBook,
+    rng: &mut fastrand::Rng,
+    now_ms: i64,
+) -> Triage {
+    let rules: HashSet<&str> = profile
+        .rules
+        .iter()
+        .filter(|r| r.enabled)
+        .map(|r| r.id.as_str())
+        .collect();
+    if !rules.contains(item.rule_id.as_str()) {
+        let reason = format!("rule {:?} no longer exists (or is disabled)", item.rule_id);
+        return Triage::Dropped(item, reason);
+    }
+    let Some(action) = book.get(&item.action_id) else {
+        let reason = format!("action {:?} no longer exists", item.action_id);
+        return Triage::Dropped(item, reason);
+    };
+    let lane = action.action.lane().to_owned();
+    let Some(cfg) = profile.lane(&lane) else {
+        let reason = format!("lane {lane:?} no longer exists");
+        return Triage::Dropped(item, reason);
+    };
+    // The lane's own limits (unpaid items expire sooner), so what resumes is not expired
+    // by the lane a moment later.
+    let (limit_ms, field) = if item.paid {
+        (cfg.max_age_ms, "maxAgeMs")
+    } else {
+        (cfg.unpaid_max_age_ms.min(cfg.max_age_ms), "unpaidMaxAgeMs")
+    };
+    let age_ms = u64::try_from(now_ms.saturating_sub(item.queued_ms)).unwrap_or(0);
+    if age_ms > limit_ms {
+        let reason = format!(
+            "waited {} s while the app was down, over the {} lane's limit of {} s ({field})",
+            age_ms / 1000,
+            lane,
+            limit_ms / 1000
+        );
+        return Triage::Expired(item, reason);
+    }
+    match book.plan(&item.action_id, &item.vars, rng) {
+        Ok(steps) => {
+            item.steps = steps;
+            item.lane = lane;
+            Triage::Resume(item)
+        }
+        Err(e) => Triage::Dropped(
+            item,
+            format!("cannot be rendered with the current profile: {e}"),
+        ),
+    }
+}
+
 impl EngineHandle {
+    /// What the engine found at start (interrupted, expired, dropped and resumed items), for
+    /// a view that opens after the start was broadcast.
+    pub fn start_report(&self) -> Arc<StartReport> {
+        self.start_report.clone()
+    }
+
+    /// The [`Resume`] for the first connection after start (later calls: an empty one). The
+    /// last run counts as "mid-stream" only if its last event is recent at the time of the
+    /// call (the window may connect long after the engine started).
+    pub fn take_resume(&self) -> Resume {
+        let taken = self.resume.lock().unwrap_or_else(|p| p.into_inner()).take();
+        match taken {
+            Some((mut resume, last)) => {
+                let window = i64::try_from(store::MID_STREAM_WINDOW.as_millis()).unwrap_or(0);
+                resume.mid_stream = last.is_some_and(|at| wall_ms().saturating_sub(at) < window);
+                resume
+            }
+            None => Resume::default(),
+        }
+    }
+
     /// Hands one client event to the engine, waiting while the handler's buffer is full.
     pub async fn submit(&self, event: &tiktok_live::event::Event) -> Result<(), EngineError> {
         match Input::from_event(event) {
@@ -402,7 +542,8 @@ impl EngineHandle {
         )
     }
 
-    /// The panic button: every lane is paused, emptied, and what runs is skipped.
+    /// The panic button: every lane is paused, emptied, what runs is skipped, and every
+    /// sound playing stops.
     pub fn panic(&self) {
         for l in self.lane_handles() {
             l.send(LaneMsg::Pause);
@@ -411,6 +552,7 @@ impl EngineHandle {
             });
             l.send(LaneMsg::Skip);
         }
+        (self.stop_outputs)();
     }
 
     pub fn resume_all(&self) {

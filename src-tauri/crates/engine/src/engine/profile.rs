@@ -16,6 +16,8 @@ use serde_json::Value;
 use super::item::ActionBook;
 use super::rules::{Action, LaneConfig, Rule, Step, Trigger};
 use crate::outputs::template::{is_valid_player, DEFAULT_PLAYER};
+pub use crate::secrets::Secret;
+use crate::secrets::{SecretKey, SecretStore};
 
 /// The schema version this build writes and reads natively.
 pub const SCHEMA_VERSION: u32 = 2;
@@ -93,9 +95,10 @@ pub struct RconSettings {
     pub host: String,
     #[serde(default = "rcon_port")]
     pub port: u16,
-    /// Empty: taken from `LIVETRIGGER_RCON_PASSWORD` by the CLI.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub password: String,
+    /// Read from old profiles only: the password lives in the secrets file
+    /// ([`crate::secrets`]); [`ProfileFile::move_secrets`] moves it there. Never written.
+    #[serde(default, skip_serializing)]
+    pub password: Option<Secret>,
 }
 
 fn localhost() -> String {
@@ -158,8 +161,9 @@ impl MinecraftSettings {
 pub struct SignSettings {
     /// An Euler-compatible sign server; unset: the default one.
     pub url: Option<String>,
-    /// Never written back by the app: kept in the file only if the user put it there.
-    pub api_key: Option<String>,
+    /// Read from old profiles only, like `rcon.password`: the key lives in the secrets file.
+    #[serde(skip_serializing)]
+    pub api_key: Option<Secret>,
 }
 
 /// Everything a streamer configures.
@@ -568,7 +572,8 @@ impl ProfileFile {
             reason: e.to_string(),
         })?;
         let profile = Profile::from_json(&text)?;
-        if let Err(e) = write_atomic(&self.last_good_path(), &text) {
+        let (clean, _) = strip_secrets(&text);
+        if let Err(e) = write_atomic(&self.last_good_path(), &clean) {
             tracing::warn!(error = %e, "cannot keep a copy of the last good profile");
         }
         Ok(profile)
@@ -605,12 +610,90 @@ impl ProfileFile {
                     fs::rename(&from, self.backup_path(n + 1)).map_err(io)?;
                 }
             }
-            fs::copy(&self.path, self.backup_path(1)).map_err(io)?;
+            // A hand-edited file may still hold a secret: backups never keep one.
+            let current = fs::read_to_string(&self.path).map_err(io)?;
+            write_atomic(&self.backup_path(1), &strip_secrets(&current).0).map_err(io)?;
         }
         let text = profile.to_json();
         write_atomic(&self.path, &text).map_err(io)?;
         write_atomic(&self.last_good_path(), &text).map_err(io)
     }
+}
+
+impl ProfileFile {
+    /// Moves secrets found in the profile (an old or hand-edited one) to `secrets`, and
+    /// rewrites the profile, its last good copy and its backups without them. A value in the
+    /// profile itself wins over one already stored (the user just typed it); values only left
+    /// in a backup fill a secret that is not set. Returns what was moved.
+    pub fn move_secrets(&self, secrets: &SecretStore) -> Result<Vec<SecretKey>, ProfileError> {
+        let mut files = vec![self.path.clone(), self.last_good_path()];
+        files.extend((1..=BACKUPS + 1).map(|n| self.backup_path(n)));
+        let mut moved = Vec::new();
+        for (i, file) in files.iter().enumerate() {
+            let Ok(text) = fs::read_to_string(file) else {
+                continue;
+            };
+            let (clean, found) = strip_secrets(&text);
+            if found.is_empty() {
+                continue;
+            }
+            for (key, value) in found {
+                if i == 0 || !secrets.is_set(key) {
+                    secrets
+                        .set(key, Some(&value))
+                        .map_err(|e| ProfileError::Io {
+                            path: secrets.path().to_owned(),
+                            reason: e.to_string(),
+                        })?;
+                    if !moved.contains(&key) {
+                        moved.push(key);
+                    }
+                }
+            }
+            write_atomic(file, &clean).map_err(|e| ProfileError::Io {
+                path: file.clone(),
+                reason: e.to_string(),
+            })?;
+            tracing::info!(file = %file.display(), "secrets moved out of the profile file");
+        }
+        Ok(moved)
+    }
+}
+
+/// The profile text without `rcon.password` and `sign.apiKey`, and the values removed
+/// (empty ones are dropped silently). Text that is not a JSON object is returned unchanged.
+fn strip_secrets(text: &str) -> (String, Vec<(SecretKey, String)>) {
+    let Ok(mut value) = serde_json::from_str::<Value>(text) else {
+        return (text.to_owned(), Vec::new());
+    };
+    let mut found = Vec::new();
+    for (section, field, key) in [
+        ("rcon", "password", SecretKey::RconPassword),
+        ("sign", "apiKey", SecretKey::SignApiKey),
+    ] {
+        let removed = value
+            .get_mut(section)
+            .and_then(Value::as_object_mut)
+            .and_then(|o| o.remove(field));
+        match removed {
+            None => {}
+            Some(Value::String(s)) if !s.is_empty() => found.push((key, s)),
+            Some(_) => found.push((key, String::new())),
+        }
+    }
+    if found.is_empty() {
+        return (text.to_owned(), found);
+    }
+    found.retain(|(_, v)| !v.is_empty());
+    // Keep the file in the app's own layout when it is a valid profile.
+    let clean = match serde_json::to_string(&value)
+        .ok()
+        .and_then(|t| Profile::from_json(&t).ok())
+    {
+        Some(p) => p.to_json(),
+        None => serde_json::to_string_pretty(&value).unwrap_or_default(),
+    };
+    (clean, found)
 }
 
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
@@ -699,6 +782,66 @@ mod tests {
             Profile::from_json("{\n  \"schemaVersion\": 1,,\n}"),
             Err(ProfileError::Syntax { line: 2, .. })
         ));
+    }
+
+    #[test]
+    fn secrets_in_an_old_profile_move_to_the_secrets_file_and_out_of_every_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let secrets = SecretStore::open(&data).unwrap();
+        let file = ProfileFile::new(dir.path().join("p.json"));
+        let old = r#"{"schemaVersion": 1, "rcon": {"host": "mc", "port": 25575, "password": "s3cret-pw"},
+            "sign": {"url": "http://sign", "apiKey": "k3y-value"}}"#;
+        fs::write(file.path(), old).unwrap();
+        // An old backup from before the move, holding an older password.
+        fs::write(
+            file.backup_path(2),
+            r#"{"schemaVersion": 1, "rcon": {"password": "older-pw"}}"#,
+        )
+        .unwrap();
+        let loaded = file.load().unwrap();
+        assert!(
+            !format!("{loaded:?}").contains("s3cret-pw"),
+            "Debug redacts"
+        );
+        assert!(!loaded.to_json().contains("s3cret-pw"), "never serialized");
+        assert!(!fs::read_to_string(file.last_good_path())
+            .unwrap()
+            .contains("s3cret-pw"));
+        let moved = file.move_secrets(&secrets).unwrap();
+        assert_eq!(moved, vec![SecretKey::RconPassword, SecretKey::SignApiKey]);
+        assert_eq!(
+            secrets.get(SecretKey::RconPassword).unwrap().expose(),
+            "s3cret-pw",
+            "the profile's own value wins over a backup's"
+        );
+        assert_eq!(
+            secrets.get(SecretKey::SignApiKey).unwrap().expose(),
+            "k3y-value"
+        );
+        for f in [
+            file.path().to_owned(),
+            file.last_good_path(),
+            file.backup_path(2),
+        ] {
+            let text = fs::read_to_string(&f).unwrap();
+            assert!(
+                !text.contains("pw") && !text.contains("k3y") && !text.contains("password"),
+                "{}: {text}",
+                f.display()
+            );
+        }
+        let p = file.load().unwrap();
+        assert_eq!(p.rcon.as_ref().unwrap().host, "mc");
+        assert_eq!(p.sign.url.as_deref(), Some("http://sign"));
+        assert!(p.rcon.unwrap().password.is_none());
+        // Saving a hand-edited file with a password again: the backup never keeps it.
+        fs::write(file.path(), old).unwrap();
+        file.save(&Profile::default()).unwrap();
+        assert!(!fs::read_to_string(file.backup_path(1))
+            .unwrap()
+            .contains("s3cret-pw"));
+        assert_eq!(file.move_secrets(&secrets).unwrap(), vec![]);
     }
 
     #[test]

@@ -170,9 +170,32 @@ impl Core {
                 },
             };
             match msg {
-                CoreMsg::Input(input) => self.handle(*input),
+                CoreMsg::Input(input) => {
+                    let (msg_id, kind) = (input.msg_id, input.kind());
+                    // Contained: one event lost (and said so) instead of the whole handler.
+                    if let Err(panic) = catch_unwind(AssertUnwindSafe(|| self.handle(*input))) {
+                        let fault = crate::supervise::report("handler", &*panic);
+                        self.reporter.fault(
+                            &fault,
+                            format!(
+                                "{} event {msg_id} was not handled (internal error: {})",
+                                kind.as_str(),
+                                fault.message
+                            ),
+                        );
+                    }
+                }
                 CoreMsg::Reload(profile, done) => {
-                    self.reload(&profile);
+                    if let Err(panic) = catch_unwind(AssertUnwindSafe(|| self.reload(&profile))) {
+                        let fault = crate::supervise::report("handler", &*panic);
+                        self.reporter.fault(
+                            &fault,
+                            format!(
+                                "the profile was not applied (internal error: {})",
+                                fault.message
+                            ),
+                        );
+                    }
                     let _ = done.send(());
                 }
                 CoreMsg::Drain(done) => self.drain(done),
@@ -214,16 +237,20 @@ impl Core {
         }));
         let eval = match evaluated {
             Ok(e) => e,
-            Err(_) => {
+            Err(panic) => {
+                let fault = crate::supervise::report("matching", &*panic);
                 tracing::error!(
                     msg_id = input.msg_id,
                     kind = input.kind().as_str(),
                     "matching panicked; event skipped"
                 );
-                self.reporter.warning(format!(
-                    "event {} could not be matched (internal error)",
-                    input.msg_id
-                ));
+                self.reporter.fault(
+                    &fault,
+                    format!(
+                        "event {} could not be matched (internal error: {})",
+                        input.msg_id, fault.message
+                    ),
+                );
                 return;
             }
         };
@@ -232,6 +259,9 @@ impl Core {
             return;
         }
         self.reporter.event(&input, input.summary());
+        if let (Some(ledger), Some(store)) = (eval.streak, self.reporter.store()) {
+            store.record_ledger(ledger);
+        }
         let user = input.user.as_ref().map(|u| u.unique_id.clone());
         for (rule, skip) in &eval.skipped {
             tracing::debug!(msg_id = input.msg_id, user = user.as_deref().unwrap_or(""), rule = %rule, ?skip, "rule filtered");

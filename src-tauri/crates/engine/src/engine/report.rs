@@ -43,6 +43,13 @@ pub enum EngineUpdate {
     /// Something went wrong but the engine went on (a template could not render, an event
     /// was invalid).
     Warning { message: String, at_ms: i64 },
+    /// An internal error (a panic) was contained: `component` restarted, and `message` says
+    /// what was lost (one event, one item). The status bar shows it.
+    Fault {
+        component: String,
+        message: String,
+        at_ms: i64,
+    },
 }
 
 /// Fans changes out to subscribers and to the store.
@@ -118,6 +125,16 @@ impl Reporter {
         self.send(EngineUpdate::Warning {
             message,
             at_ms: wall_ms(),
+        });
+    }
+
+    /// Tells subscribers about a contained panic (already counted by [`crate::supervise`]).
+    pub fn fault(&self, fault: &crate::supervise::Fault, message: String) {
+        tracing::error!(component = %fault.component, "{message}");
+        self.send(EngineUpdate::Fault {
+            component: fault.component.clone(),
+            message,
+            at_ms: fault.at_ms,
         });
     }
 

@@ -229,7 +229,8 @@ pub struct LaneConfig {
     /// skip, the panic button or their age).
     pub protect_paid: bool,
     /// A waiting item older than this expires instead of running (e.g. a backlog after an
-    /// RCON outage must not all fire minutes later). Expired items are listed with a reason.
+    /// RCON outage, or items left while the app was down, must not all fire minutes later).
+    /// Expired items are listed with a reason.
     pub max_age_ms: u64,
     /// Unpaid items expire sooner: a chat command from 20 s ago is no longer what the room
     /// is doing.

@@ -13,18 +13,52 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc as sync_mpsc;
 use std::sync::Arc;
 use std::thread;
+use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
-use tokio::sync::{mpsc, oneshot};
+use tiktok_live::client::Resume;
+use tiktok_live::streak::StreakKey;
+use tokio::sync::oneshot;
 
 use super::input::{EventKind, Input, Payload};
 use super::item::{wall_ms, ItemStatus, QueueItem};
+use super::matching::LedgerState;
 
 /// Most messages written in one transaction.
 const BATCH: usize = 4096;
+/// Messages waiting for the store's thread. When full, the sender waits (the handler, and so
+/// the client's reading), so a flood costs bounded memory instead of a growing backlog; the
+/// thread commits a full batch in milliseconds (see `benches/engine_pipeline.rs`).
+pub const STORE_BUFFER: usize = 4 * BATCH;
+/// Message ids remembered from earlier runs of the same target (the client's dedupe size).
+const SEEN_IDS: i64 = 100_000;
+/// A previous run whose last event is younger than this was watching the same stream: the
+/// restarted client treats its first connection as a reconnect.
+pub const MID_STREAM_WINDOW: Duration = Duration::from_secs(600);
+/// Streak ledgers older than this are of no use (the client forgets a streak after 2 min).
+const LEDGER_KEEP: Duration = Duration::from_secs(600);
+/// Default for [`StoreOptions::event_retention`].
+pub const DEFAULT_EVENT_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// How the store is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Events and matches older than this are deleted at start (queue items are kept).
+    pub event_retention: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            event_retention: DEFAULT_EVENT_RETENTION,
+        }
+    }
+}
+
 pub const DB_FILE: &str = "livetrigger.sqlite3";
 
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +94,14 @@ pub struct Recovery {
     pub unreadable: Vec<(u64, String)>,
     /// Next free item id.
     pub next_id: u64,
+    /// What the client and matching need to take over from the last run of this target.
+    pub resume: Resume,
+    /// Streak ledgers of this target, recent enough to matter.
+    pub ledgers: Vec<LedgerState>,
+    /// Events deleted by the retention setting at this start.
+    pub events_deleted: u64,
+    /// When the last run of this target recorded its last event.
+    pub last_event_ms: Option<i64>,
 }
 
 /// Session statistics.
@@ -125,6 +167,10 @@ enum Op {
         status: &'static str,
         reason: Option<String>,
     },
+    Ledger {
+        at: i64,
+        state: LedgerState,
+    },
     Query(Query),
     Flush(oneshot::Sender<()>),
     /// Write what came before, then stop (other handles may still exist).
@@ -134,7 +180,7 @@ enum Op {
 /// Sends work to the store's thread. Cheap to clone.
 #[derive(Clone)]
 pub struct StoreHandle {
-    tx: mpsc::UnboundedSender<Op>,
+    tx: sync_mpsc::SyncSender<Op>,
     session: i64,
 }
 
@@ -150,6 +196,15 @@ impl Store {
     /// Opens (or creates) the database in `dir`, recovers what a previous run left, and
     /// starts a new session.
     pub fn open(dir: &Path, target: &str) -> Result<(Store, Recovery), StoreError> {
+        Self::open_with(dir, target, StoreOptions::default())
+    }
+
+    /// [`Store::open`] with options.
+    pub fn open_with(
+        dir: &Path,
+        target: &str,
+        options: StoreOptions,
+    ) -> Result<(Store, Recovery), StoreError> {
         std::fs::create_dir_all(dir).map_err(|source| StoreError::Folder {
             path: dir.to_owned(),
             source,
@@ -161,16 +216,19 @@ impl Store {
         };
         let mut conn = Connection::open(&path).map_err(sql)?;
         conn.execute_batch(SCHEMA).map_err(sql)?;
-        let recovery = recover(&mut conn)?;
+        let mut recovery = recover(&mut conn)?;
+        recovery.events_deleted = apply_retention(&conn, options.event_retention)?;
+        take_over(&conn, target, &mut recovery)?;
         conn.execute(
             "INSERT INTO sessions (started_ms, target) VALUES (?1, ?2)",
             params![wall_ms(), target],
         )?;
         let session = conn.last_insert_rowid();
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = sync_mpsc::sync_channel(STORE_BUFFER);
+        let target = target.to_owned();
         let thread = thread::Builder::new()
             .name("livetrigger-store".into())
-            .spawn(move || writer(conn, rx, session))
+            .spawn(move || writer(conn, rx, session, &target))
             .map_err(|source| StoreError::Folder {
                 path: dir.to_owned(),
                 source,
@@ -207,10 +265,21 @@ impl StoreHandle {
         self.session
     }
 
+    /// Waits (blocking this thread) while the buffer is full: that is the backpressure. The
+    /// store's thread never waits on the async runtime, so this cannot deadlock, and a full
+    /// buffer drains within one batch commit.
     fn send(&self, op: Op) {
         if self.tx.send(op).is_err() {
             tracing::warn!("the store has stopped; a record was not written");
         }
+    }
+
+    /// Stores a streak ledger (before the items it led to can start: same channel, in order).
+    pub fn record_ledger(&self, state: LedgerState) {
+        self.send(Op::Ledger {
+            at: wall_ms(),
+            state,
+        });
     }
 
     pub fn record_event(&self, input: &Input, summary: &str) {
@@ -442,6 +511,20 @@ CREATE TABLE IF NOT EXISTS items (
     finished_ms INTEGER
 );
 CREATE INDEX IF NOT EXISTS items_status ON items (status);
+CREATE INDEX IF NOT EXISTS events_at ON events (at_ms);
+-- One row per streak slot (sender, gift, group id) of a target: its latest ledger.
+CREATE TABLE IF NOT EXISTS streaks (
+    target TEXT NOT NULL,
+    user_id INTEGER NOT NULL,
+    gift_id INTEGER NOT NULL,
+    group_id INTEGER NOT NULL,
+    generation INTEGER NOT NULL,
+    settled INTEGER NOT NULL,
+    live INTEGER NOT NULL,
+    ended INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    PRIMARY KEY (target, user_id, gift_id, group_id)
+);
 ";
 
 const ITEM_COLUMNS: &str =
@@ -502,10 +585,63 @@ fn recover(conn: &mut Connection) -> Result<Recovery, StoreError> {
     Ok(out)
 }
 
-fn writer(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<Op>, session: i64) {
+/// Deletes events and matches older than `keep`; returns the events deleted.
+fn apply_retention(conn: &Connection, keep: Duration) -> Result<u64, StoreError> {
+    let cutoff = wall_ms().saturating_sub(i64::try_from(keep.as_millis()).unwrap_or(i64::MAX));
+    let n = conn.execute("DELETE FROM events WHERE at_ms < ?1", params![cutoff])?;
+    conn.execute("DELETE FROM matches WHERE at_ms < ?1", params![cutoff])?;
+    let ledger_cutoff = wall_ms() - i64::try_from(LEDGER_KEEP.as_millis()).unwrap_or(0);
+    conn.execute(
+        "DELETE FROM streaks WHERE updated_ms < ?1",
+        params![ledger_cutoff],
+    )?;
+    if n > 0 {
+        tracing::info!(deleted = n, "old events deleted (retention)");
+    }
+    Ok(n as u64)
+}
+
+/// What a restart takes over from earlier runs of `target`: the msg_ids handled (for the
+/// client's and the matcher's dedupe), whether that was moments ago, and the streak ledgers.
+fn take_over(conn: &Connection, target: &str, out: &mut Recovery) -> Result<(), StoreError> {
+    let mut st = conn.prepare(
+        "SELECT e.msg_id, e.at_ms FROM events e JOIN sessions s ON e.session = s.id
+         WHERE s.target = ?1 AND e.msg_id != 0 ORDER BY e.id DESC LIMIT ?2",
+    )?;
+    let rows: Vec<(i64, i64)> = st
+        .query_map(params![target, SEEN_IDS], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let last_at = rows.first().map(|r| r.1);
+    out.last_event_ms = last_at;
+    out.resume.seen_msg_ids = rows.iter().rev().map(|r| r.0 as u64).collect();
+    out.resume.mid_stream = last_at.is_some_and(|at| {
+        wall_ms().saturating_sub(at) < i64::try_from(MID_STREAM_WINDOW.as_millis()).unwrap_or(0)
+    });
+    let mut st = conn.prepare(
+        "SELECT user_id, gift_id, group_id, generation, settled, live, ended FROM streaks WHERE target = ?1",
+    )?;
+    out.ledgers = st
+        .query_map(params![target], |r| {
+            Ok(LedgerState {
+                key: StreakKey {
+                    user_id: r.get::<_, i64>(0)? as u64,
+                    gift_id: r.get::<_, i64>(1)? as u64,
+                    group_id: r.get::<_, i64>(2)? as u64,
+                    generation: r.get(3)?,
+                },
+                settled: r.get(4)?,
+                live: r.get(5)?,
+                ended: r.get::<_, i64>(6)? != 0,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(())
+}
+
+fn writer(mut conn: Connection, rx: sync_mpsc::Receiver<Op>, session: i64, target: &str) {
     let mut batch = Vec::with_capacity(BATCH);
     let mut closing = false;
-    while let Some(first) = rx.blocking_recv() {
+    while let Ok(first) = rx.recv() {
         batch.push(first);
         while batch.len() < BATCH {
             match rx.try_recv() {
@@ -517,12 +653,11 @@ fn writer(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<Op>, session: i6
             closing = true;
             batch.truncate(i);
         }
-        if let Err(e) = write_batch(&mut conn, &mut batch, session) {
+        if let Err(e) = write_batch(&mut conn, &mut batch, session, target) {
             tracing::error!(error = %e, "the store could not write a batch");
         }
         batch.clear();
         if closing {
-            rx.close();
             return;
         }
     }
@@ -530,7 +665,12 @@ fn writer(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<Op>, session: i6
 
 /// Writes a batch in one transaction, then answers the waiters. Queries run after the writes
 /// before them are committed.
-fn write_batch(conn: &mut Connection, batch: &mut Vec<Op>, session: i64) -> Result<(), StoreError> {
+fn write_batch(
+    conn: &mut Connection,
+    batch: &mut Vec<Op>,
+    session: i64,
+    target: &str,
+) -> Result<(), StoreError> {
     let mut acks = Vec::new();
     let mut queries = Vec::new();
     let tx = conn.transaction()?;
@@ -545,12 +685,18 @@ fn write_batch(conn: &mut Connection, batch: &mut Vec<Op>, session: i64) -> Resu
         let mut ins_item = tx.prepare_cached(
             "INSERT INTO items (id, session, lane, rule, action, kind, event, msg_id, username, paid, vars, steps, queued_ms, rerun_of, status)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 'queued')
-             ON CONFLICT (id) DO UPDATE SET vars = excluded.vars, steps = excluded.steps, paid = excluded.paid",
+             ON CONFLICT (id) DO UPDATE SET vars = excluded.vars, steps = excluded.steps, paid = excluded.paid, lane = excluded.lane",
         )?;
         let mut running = tx
             .prepare_cached("UPDATE items SET status = 'running', started_ms = ?2 WHERE id = ?1")?;
         let mut finished = tx.prepare_cached(
             "UPDATE items SET status = ?2, reason = ?3, finished_ms = ?4 WHERE id = ?1",
+        )?;
+        let mut ledger = tx.prepare_cached(
+            "INSERT INTO streaks (target, user_id, gift_id, group_id, generation, settled, live, ended, updated_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (target, user_id, gift_id, group_id) DO UPDATE SET generation = excluded.generation,
+             settled = excluded.settled, live = excluded.live, ended = excluded.ended, updated_ms = excluded.updated_ms",
         )?;
         for op in batch.drain(..) {
             match op {
@@ -621,6 +767,19 @@ fn write_batch(conn: &mut Connection, batch: &mut Vec<Op>, session: i64) -> Resu
                     reason,
                 } => {
                     finished.execute(params![to_i64(id), status, reason, at])?;
+                }
+                Op::Ledger { at, state } => {
+                    ledger.execute(params![
+                        target,
+                        to_i64(state.key.user_id),
+                        to_i64(state.key.gift_id),
+                        to_i64(state.key.group_id),
+                        state.key.generation,
+                        state.settled,
+                        state.live,
+                        state.ended,
+                        at
+                    ])?;
                 }
                 Op::Query(q) => queries.push(q),
                 Op::Flush(tx) => acks.push(tx),

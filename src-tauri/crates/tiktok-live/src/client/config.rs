@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 /// (TikTok blocks sockets whose UA differs from the signing call's).
 pub const DEFAULT_USER_AGENT: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 
-/// A secret (API key, TikTok session id): usable by the code that needs it, but never shown
-/// by `Debug` (which is what logs print) and never serialised.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
+/// A secret (API key, TikTok session id, RCON password): usable by the code that needs it,
+/// but never shown by `Debug` or `Display` (which is what logs print) and never serialised.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(transparent)]
 pub struct Secret(String);
 
@@ -34,6 +34,12 @@ impl Secret {
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl std::fmt::Display for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
     }
 }
 

@@ -194,6 +194,17 @@ impl LiveClient {
 
     /// Starts connecting to `target` and returns the event stream at once.
     pub fn connect(&self, target: Target, cancel: CancellationToken) -> LiveStream {
+        self.connect_resuming(target, cancel, Resume::default())
+    }
+
+    /// Like [`LiveClient::connect`], for a run that takes over from an earlier one (the app
+    /// restarted): see [`Resume`].
+    pub fn connect_resuming(
+        &self,
+        target: Target,
+        cancel: CancellationToken,
+        resume: Resume,
+    ) -> LiveStream {
         let (tx, rx) = mpsc::channel(self.inner.cfg.event_buffer.max(1));
         let (state_tx, state_rx) = watch::channel(ConnectionState::Idle);
         let inner = self.inner.clone();
@@ -201,6 +212,8 @@ impl LiveClient {
         let task_token = token.clone();
         let task = tokio::spawn(async move {
             let mut run = Run::new(inner, tx, state_tx, task_token);
+            run.dispatcher.seed_msg_ids(resume.seen_msg_ids);
+            run.resumed = resume.mid_stream;
             run.run(target).await;
         });
         LiveStream {
@@ -210,6 +223,18 @@ impl LiveClient {
             task: Some(task),
         }
     }
+}
+
+/// What a restarted run knows from the one before it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resume {
+    /// Message ids the earlier run already handled (oldest first): dropped as duplicates when
+    /// the server sends them again.
+    pub seen_msg_ids: Vec<u64>,
+    /// The earlier run was watching this stream moments ago: the first connection counts as
+    /// a reconnect, so its initial batch (sent during the gap) is acted on, not treated as
+    /// history, and no new stream start is reported.
+    pub mid_stream: bool,
 }
 
 /// The events of one connection. Ends when the client stops (see [`LiveStream::state`]).
@@ -302,6 +327,8 @@ struct Run {
     restricted_hint: bool,
     /// Messages that arrived on the current socket.
     socket_messages: u64,
+    /// Started with [`Resume::mid_stream`].
+    resumed: bool,
 }
 
 impl Run {
@@ -337,6 +364,7 @@ impl Run {
             room_info_done: false,
             restricted_hint: false,
             socket_messages: 0,
+            resumed: false,
         }
     }
 
@@ -654,7 +682,7 @@ impl Run {
                 .await
                 .map_err(|e| Error::network(format!("socket: {e}")))?;
         }
-        let reconnect = self.connected_once;
+        let reconnect = self.connected_once || self.resumed;
         self.connected_once = true;
         self.socket_messages = 0;
         let opened_at = Instant::now();

@@ -834,3 +834,105 @@ fn paid_units_stopped_by_a_filter_or_the_cap_are_reported_with_their_count() {
     assert_eq!(e.skipped.len(), 1);
     assert!(e.paid_skips.is_empty());
 }
+
+/// Runs `events` and returns `(rule, runs)` per match, plus the last ledger handed out.
+fn run_all(
+    rules: &RuleSet,
+    state: &mut MatchState,
+    events: &[Input],
+) -> (Vec<(String, u32)>, Option<LedgerState>) {
+    let now = Instant::now();
+    let mut out = Vec::new();
+    let mut last = None;
+    for e in events {
+        let ev = evaluate(e, rules, state, now);
+        out.extend(ev.matches.iter().map(|m| (m.rule_id.clone(), m.runs)));
+        if ev.streak.is_some() {
+            last = ev.streak;
+        }
+    }
+    (out, last)
+}
+
+#[test]
+fn a_restart_settles_only_what_the_stored_ledger_left_and_drops_seen_ids() {
+    let rules = RuleSet::new(&[gift_rule("rose", "Rose")], &actions());
+    // Before the crash: 5 Roses settled by timeout (the final was late), the streak went on.
+    let mut before = MatchState::new();
+    let (fired, ledger) = run_all(
+        &rules,
+        &mut before,
+        &[
+            rose(1, 3, 77, 5, None),
+            rose(0, 3, 77, 5, Some((5, Settle::Timeout))),
+            rose(2, 3, 77, 7, None),
+        ],
+    );
+    assert_eq!(fired, vec![("rose".into(), 5)]);
+    let ledger = ledger.expect("a ledger to store");
+    assert_eq!((ledger.settled, ledger.live, ledger.ended), (5, 7, false));
+
+    // After the restart: a fresh client sees the overlap again (ids 1 and 2: dropped as
+    // seen), then the final with 10: only 5 more run.
+    let mut after = MatchState::new();
+    after.seed_msg_ids([1, 2]);
+    after.restore_ledgers([ledger]);
+    let (fired, ledger) = run_all(
+        &rules,
+        &mut after,
+        &[
+            rose(1, 3, 77, 5, None),
+            rose(2, 3, 77, 7, None),
+            rose(3, 3, 77, 10, Some((10, Settle::Final))),
+        ],
+    );
+    assert_eq!(fired, vec![("rose".into(), 5)], "only the remaining units");
+    assert!(ledger.expect("stored again").ended);
+
+    // An ended streak's slot used again by a new streak (count starts low): all of it runs.
+    let mut third = MatchState::new();
+    third.restore_ledgers([LedgerState {
+        key: StreakKey {
+            user_id: 3,
+            gift_id: 5655,
+            group_id: 77,
+            generation: 0,
+        },
+        settled: 10,
+        live: 10,
+        ended: true,
+    }]);
+    let (fired, _) = run_all(
+        &rules,
+        &mut third,
+        &[
+            rose(20, 3, 77, 2, None),
+            rose(21, 3, 77, 3, Some((3, Settle::Final))),
+        ],
+    );
+    assert_eq!(
+        fired,
+        vec![("rose".into(), 3)],
+        "a new streak is not cut short"
+    );
+
+    // A timed-out streak restored, then a lower count: a new streak, counted whole.
+    let mut fourth = MatchState::new();
+    fourth.restore_ledgers([LedgerState {
+        key: StreakKey {
+            user_id: 3,
+            gift_id: 5655,
+            group_id: 77,
+            generation: 0,
+        },
+        settled: 8,
+        live: 8,
+        ended: false,
+    }]);
+    let (fired, _) = run_all(
+        &rules,
+        &mut fourth,
+        &[rose(30, 3, 77, 4, Some((4, Settle::Final)))],
+    );
+    assert_eq!(fired, vec![("rose".into(), 4)]);
+}

@@ -37,7 +37,7 @@ const MAX_REPLY_BYTES: usize = 1024 * 1024;
 /// Failed connects in a row after which the health turns from reconnecting to unreachable.
 const UNREACHABLE_AFTER: u32 = 3;
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct RconConfig {
     /// `host:port`, e.g. `127.0.0.1:25575`.
     pub addr: String,
@@ -54,6 +54,20 @@ pub struct RconConfig {
     pub backoff_max: Duration,
     /// Commands held while disconnected; beyond this, `send` waits (backpressure).
     pub queue_capacity: usize,
+}
+
+/// The password is never printed.
+impl std::fmt::Debug for RconConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RconConfig")
+            .field("addr", &self.addr)
+            .field("password", &"***")
+            .field("connect_timeout", &self.connect_timeout)
+            .field("command_timeout", &self.command_timeout)
+            .field("max_queue_wait", &self.max_queue_wait)
+            .field("queue_capacity", &self.queue_capacity)
+            .finish_non_exhaustive()
+    }
 }
 
 impl RconConfig {
@@ -127,14 +141,17 @@ pub enum RconError {
     ConnectionLost(String),
     #[error("sent, but the reply was malformed ({0}); it may have run, so it is not sent again")]
     BadReply(String),
+    #[error("the RCON output failed while this command was in flight (internal error; it restarted); it may have run, so it is not sent again")]
+    Crashed,
 }
 
 impl RconError {
     pub fn delivery(&self) -> Delivery {
         match self {
-            RconError::NoReply(_) | RconError::ConnectionLost(_) | RconError::BadReply(_) => {
-                Delivery::SentReplyLost
-            }
+            RconError::NoReply(_)
+            | RconError::ConnectionLost(_)
+            | RconError::BadReply(_)
+            | RconError::Crashed => Delivery::SentReplyLost,
             _ => Delivery::NotSent,
         }
     }
@@ -241,7 +258,9 @@ pub struct PendingReply(oneshot::Receiver<Result<RconReply, RconError>>);
 
 impl PendingReply {
     pub async fn outcome(self) -> Result<RconReply, RconError> {
-        self.0.await.unwrap_or(Err(RconError::Stopped))
+        // Every normal path answers, even at shutdown: a reply dropped unanswered means the
+        // actor panicked while it held this command.
+        self.0.await.unwrap_or(Err(RconError::Crashed))
     }
 }
 
@@ -272,7 +291,7 @@ impl RconOutput {
             records: records.clone(),
             cancel: cancel.clone(),
         };
-        let task = tokio::spawn(actor.run());
+        let task = tokio::spawn(actor.supervised());
         RconOutput {
             handle: RconHandle {
                 tx,
@@ -491,7 +510,36 @@ impl<C: Connector> Actor<C> {
         });
     }
 
-    async fn run(mut self) {
+    /// Runs the actor; a panic is contained: reported, the command it held fails as
+    /// [`RconError::Crashed`], and the actor starts again (after a pause that grows if it
+    /// keeps failing) with its queue intact.
+    async fn supervised(mut self) {
+        use futures_util::FutureExt;
+        let mut pause = Duration::from_millis(100);
+        loop {
+            match std::panic::AssertUnwindSafe(self.run())
+                .catch_unwind()
+                .await
+            {
+                Ok(()) => break,
+                Err(panic) => {
+                    let fault = crate::supervise::report("rcon", &*panic);
+                    self.set_health(RconHealth::Reconnecting {
+                        attempt: 0,
+                        error: format!("internal error ({}); restarted", fault.message),
+                    });
+                    tokio::select! {
+                        _ = self.cancel.cancelled() => break,
+                        _ = tokio::time::sleep(pause) => {}
+                    }
+                    pause = (pause * 2).min(self.config.backoff_max.max(pause));
+                }
+            }
+        }
+        self.close_out();
+    }
+
+    async fn run(&mut self) {
         let mut attempt = 0u32;
         let mut backoff = self.config.backoff_initial;
         'outer: loop {
@@ -539,6 +587,10 @@ impl<C: Connector> Actor<C> {
                 None => break 'outer,
             }
         }
+    }
+
+    /// Fails what is left as not sent and reports the output stopped.
+    fn close_out(&mut self) {
         self.rx.close();
         while let Some(req) = self.pending.pop_front() {
             self.finish(req, Err(RconError::Stopped));

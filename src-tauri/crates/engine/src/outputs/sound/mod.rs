@@ -11,6 +11,7 @@ mod engine;
 pub use engine::{Clip, LaneMode, SoundConfig, SoundEngine};
 
 use std::num::NonZero;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc as std_mpsc;
 use std::thread;
@@ -44,6 +45,8 @@ pub enum SoundError {
     LaneFull { lane: String, limit: usize },
     #[error("the sound output has stopped")]
     Stopped,
+    #[error("the sound output failed (internal error: {0}); it goes on with the next sound")]
+    Internal(String),
 }
 
 /// What the app shows for the audio output.
@@ -250,7 +253,15 @@ fn run<F>(
 {
     // Without a device the engine still decodes, so a missing or broken file is reported as
     // such; only the final step, playing, fails with the device reason.
-    let (engine, no_device, _keep_alive) = match open() {
+    // A device whose driver panics while opening is the same as no device, and is reported.
+    let opened = catch_unwind(AssertUnwindSafe(open)).unwrap_or_else(|panic| {
+        let fault = crate::supervise::report("sound", &*panic);
+        Err(format!(
+            "opening the audio device failed: {}",
+            fault.message
+        ))
+    });
+    let (engine, no_device, _keep_alive) = match opened {
         Ok(d) => {
             health.send_replace(SoundHealth::Ready {
                 channels: d.channels.get(),
@@ -280,6 +291,12 @@ fn run<F>(
         }
     };
     let mut engine = engine;
+    // Each message is handled under a guard: a panic fails that one request with the reason
+    // and the thread goes on (its engine is still usable: voices live in the mixer).
+    let contained = |panic: Box<dyn std::any::Any + Send>| {
+        let fault = crate::supervise::report("sound", &*panic);
+        SoundError::Internal(fault.message)
+    };
     while let Ok(msg) = rx.recv() {
         match msg {
             Msg::Play {
@@ -288,22 +305,39 @@ fn run<F>(
                 lane,
                 reply,
             } => {
-                let result = match &no_device {
+                let result = catch_unwind(AssertUnwindSafe(|| match &no_device {
                     Some(reason) => engine.clip(&path).and_then(|_| {
                         Err(SoundError::NoAudioDevice {
                             reason: reason.clone(),
                         })
                     }),
                     None => engine.play(&path, volume, &lane),
-                };
+                }))
+                .unwrap_or_else(|p| Err(contained(p)));
                 let _ = reply.send(result);
             }
             Msg::Preload { path, reply } => {
-                let _ = reply.send(engine.clip(&path).map(|c| c.duration()));
+                let result = catch_unwind(AssertUnwindSafe(|| {
+                    engine.clip(&path).map(|c| c.duration())
+                }))
+                .unwrap_or_else(|p| Err(contained(p)));
+                let _ = reply.send(result);
             }
-            Msg::SetLane { lane, mode } => engine.set_lane(&lane, mode),
-            Msg::SetMaster(v) => engine.set_master_volume(v),
-            Msg::StopAll => engine.stop_all(),
+            Msg::SetLane { lane, mode } => {
+                if let Err(p) = catch_unwind(AssertUnwindSafe(|| engine.set_lane(&lane, mode))) {
+                    contained(p);
+                }
+            }
+            Msg::SetMaster(v) => {
+                if let Err(p) = catch_unwind(AssertUnwindSafe(|| engine.set_master_volume(v))) {
+                    contained(p);
+                }
+            }
+            Msg::StopAll => {
+                if let Err(p) = catch_unwind(AssertUnwindSafe(|| engine.stop_all())) {
+                    contained(p);
+                }
+            }
             Msg::Shutdown => break,
         }
     }
