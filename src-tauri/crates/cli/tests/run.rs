@@ -443,7 +443,7 @@ async fn kill_9_then_restart_with_the_stream_overlapping_runs_every_creeper_once
     // Let the store commit the streak messages of frames 8-10 (no item: nothing settled).
     tokio::time::sleep(Duration::from_millis(300)).await;
     child.kill().await.expect("kill -9");
-    let creeper = "summon minecraft:creeper ~ ~ ~";
+    let creeper = "execute at @p run summon minecraft:creeper ~ ~ ~";
     let count = |v: &[String]| v.iter().filter(|c| *c == creeper).count();
     assert_eq!(
         count(&rcon.state().executed()),

@@ -14,7 +14,7 @@ use livetrigger_engine::engine::{
 fn profile(rules_json: &str, say_template: &str) -> Profile {
     Profile::from_json(&format!(
         r#"{{"schemaVersion": 1,
-        "lanes": [{{"name": "minecraft", "minGapMs": 0, "maxAgeMs": 60000}}],
+        "lanes": [{{"name": "minecraft", "minGapMs": 0, "maxAgeMs": 60000, "unpaidMaxAgeMs": 60000}}],
         "actions": [{{"id": "say", "steps": [{{"type": "command", "template": "{say_template}"}}]}},
                     {{"id": "creeper", "steps": [{{"type": "command", "template": "summon minecraft:creeper ~ ~ ~"}}]}}],
         "rules": [{rules_json}]}}"#
@@ -98,7 +98,8 @@ async fn waiting_items_are_expired_dropped_or_rendered_again_and_all_listed() {
     assert!(h.drain_for(Duration::from_secs(10)).await);
     engine.shutdown(Shutdown::Persist).await;
     assert!(rec.commands().is_empty());
-    // The first chat item waited 10 minutes (the app was down); the lane allows one.
+    // The first chat item waited 10 minutes (the app was down); the lane allows one (for unpaid
+    // items too: `unpaidMaxAgeMs`).
     sql(
         dir.path(),
         "UPDATE items SET queued_ms = queued_ms - 600000 WHERE msg_id = 1",
