@@ -779,7 +779,8 @@ async fn a_reused_group_id_starting_with_a_final_counts_in_full() {
                 messages: vec![rose(&anna, 5, false, 79)],
             },
             Step::Wait { ms: 60_000 },
-            // ... and a minute later a one-message streak under the same group id.
+            // ... and a minute later a one-message streak under the same group id, its
+            // create_time a minute after the first: a new streak, not the old one's late final.
             Step::Frame {
                 messages: vec![rose(&anna, 5, true, 79)],
             },
@@ -809,6 +810,65 @@ async fn a_reused_group_id_starting_with_a_final_counts_in_full() {
         [(5, SettleReason::Timeout), (5, SettleReason::Final)],
         "10 roses paid, 10 counted"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_final_held_back_by_a_long_reconnect_is_not_counted_again() {
+    let anna = SimUser::new(11, "anna", "Anna");
+    let script = Script {
+        history: vec![],
+        steps: vec![
+            Step::Frame {
+                messages: vec![rose(&anna, 50, false, 81)],
+            },
+            // The socket drops before the final: it comes as the reconnect's first frame.
+            Step::Frame {
+                messages: vec![rose(&anna, 50, true, 81)],
+            },
+            Step::EndStream,
+        ],
+    };
+    let sim = start_sim(SimConfig {
+        time_scale: 1.0,
+        conn_faults: vec![ConnFault::DropAfter { frames: 1 }],
+        // A 429 holds the reconnect back far longer than the streak timeout.
+        sign_faults: vec![
+            SignFault::None,
+            SignFault::RateLimited {
+                retry_after_secs: 45,
+            },
+        ],
+        sign_separate_origin: true,
+        ..SimConfig::with_script(script)
+    })
+    .await;
+    let mut cfg = config(&sim);
+    cfg.streak_timeout = Duration::from_secs(10);
+    let run = run_client(cfg, "@simstreamer", VIRTUAL).await;
+    assert_eq!(run.state, ConnectionState::Ended);
+    let settled: Vec<(u32, SettleReason, u32)> = run
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Gift(g) => g
+                .settled
+                .as_ref()
+                .map(|s| (s.count, s.reason, s.key.generation)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        settled,
+        [(50, SettleReason::Timeout, 0)],
+        "50 roses paid, 50 counted"
+    );
+    let gifts = run
+        .events
+        .iter()
+        .filter(|e| matches!(e, Event::Gift(_)))
+        .count();
+    assert_eq!(gifts, 3, "the late final was delivered: {:?}", run.events);
+    assert!(sim.recorded().sign_requests.len() >= 3, "it reconnected");
 }
 
 // --- 7. Smaller fidelity points ------------------------------------------------------------
