@@ -456,8 +456,9 @@ async fn a_missing_user_and_a_blocked_page_are_fatal() {
         1
     );
 
+    // A page that refuses us outright (HTTP 403), with api-live down too: fatal.
     let sim = start_sim(SimConfig {
-        live_page: webcast_sim::LivePage::Blocked,
+        live_page: webcast_sim::LivePage::Forbidden,
         api_live_down: true,
         ..quick_sim()
     })
@@ -473,6 +474,63 @@ async fn a_missing_user_and_a_blocked_page_are_fatal() {
         1,
         "no retry loop"
     );
+}
+
+fn live_page_times(rec: &[HttpRequest]) -> Vec<u64> {
+    rec.iter()
+        .filter(|r| r.path.ends_with("/live"))
+        .map(|r| r.at_ms)
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_bot_check_is_retried_with_a_long_backoff_until_it_clears() {
+    for page in [
+        webcast_sim::LivePage::BlockedFor(2),
+        webcast_sim::LivePage::Captcha,
+    ] {
+        let sim = start_sim(SimConfig {
+            live_page: page,
+            api_live_down: true,
+            sign_separate_origin: true,
+            ..quick_sim()
+        })
+        .await;
+        let mut cfg = config(&sim);
+        cfg.backoff = Backoff {
+            initial: Duration::from_secs(2),
+            max: Duration::from_secs(60),
+            max_attempts: Some(4),
+        };
+        let clock = fine_clock();
+        let run = run_client(cfg, "@simstreamer", VIRTUAL).await;
+        clock.abort();
+        let rec = sim.recorded();
+        let times = live_page_times(&rec.http_requests);
+        // The default script carries a corrupt message on purpose: only failures count here.
+        let failures: Vec<&Error> = run.errors.iter().filter(|e| e.is_fatal()).collect();
+        assert!(
+            failures.iter().all(|e| e.code() == "bot_check"),
+            "{failures:?}"
+        );
+        // Each retry waits at least the backoff's ceiling two steps on (8 s, then 16 s).
+        for (i, pair) in times.windows(2).enumerate() {
+            let floor = 8_000u64 << i;
+            assert!(pair[1] - pair[0] >= floor, "{page:?}: {times:?}");
+        }
+        if page == webcast_sim::LivePage::Captcha {
+            // Never clears: given up after the attempts, as a bot check, not as "blocked".
+            assert_eq!(failed(&run).0, "bot_check");
+            assert_eq!(times.len(), 4, "{times:?}");
+            assert!(rec.sign_requests.is_empty());
+        } else {
+            // Cleared on the third look: connected and ran to the end.
+            assert_eq!(run.state, ConnectionState::Ended, "{:?}", run.errors);
+            assert_eq!(times.len(), 3, "{times:?}");
+            assert_eq!(failures.len(), 2);
+            assert_eq!(rec.sign_requests.len(), 1);
+        }
+    }
 }
 
 // --- 4. What goes to whom ------------------------------------------------------------------

@@ -479,8 +479,9 @@ impl Run {
                             retry_after: Some(wait),
                             ..
                         } => delay = delay.max(*wait),
-                        // Retrying a refused socket at once never helps (protocol.md §3.3).
-                        Error::HandshakeRejected { .. } => {
+                        // Retrying a refused socket at once never helps (protocol.md §3.3),
+                        // and a bot check does not clear in a couple of seconds.
+                        Error::HandshakeRejected { .. } | Error::BotCheck(_) => {
                             delay = delay.max(backoff.ceiling(attempt + 2))
                         }
                         _ => {}

@@ -250,7 +250,7 @@ impl Signer for DirectTtwid {
             let url = format!("{}/", http.config().web_base);
             let reply = http.get(&url, &[], &[]).await?;
             if http.cookie("ttwid").is_none() {
-                return Err(Error::Blocked(format!(
+                return Err(Error::BotCheck(format!(
                     "no ttwid cookie from the home page (HTTP {})",
                     reply.status
                 )));
