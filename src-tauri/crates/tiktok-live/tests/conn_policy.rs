@@ -699,6 +699,94 @@ async fn a_consumer_that_sleeps_30_s_stops_neither_heartbeats_nor_acks() {
     ticker.abort();
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_stop_hands_a_slow_consumer_everything_queued_including_settled_streaks() {
+    let users: Vec<SimUser> = (0..6)
+        .map(|i| SimUser::new(100 + i, &format!("fan{i}"), &format!("Fan {i}")))
+        .collect();
+    let mut burst: Vec<Msg> = users
+        .iter()
+        .enumerate()
+        .map(|(i, u)| Msg::Gift {
+            user: u.clone(),
+            gift_id: 5655,
+            name: "Rose".into(),
+            diamond_count: 1,
+            gift_type: 1,
+            repeat_count: 3 + i as u32,
+            repeat_end: false,
+            group_id: 900 + i as u64,
+        })
+        .collect();
+    for i in 0..30 {
+        burst.push(Msg::Chat {
+            user: users[0].clone(),
+            content: format!("chat {i}"),
+        });
+    }
+    let script = Script {
+        history: vec![],
+        steps: vec![
+            Step::Frame { messages: burst },
+            // The stream goes on for an hour; the caller stops long before.
+            Step::Wait { ms: 3_600_000 },
+            Step::EndStream,
+        ],
+    };
+    let sim = start_sim(SimConfig {
+        time_scale: 1.0,
+        sign_separate_origin: true,
+        ..SimConfig::with_script(script)
+    })
+    .await;
+    let ticker = fine_clock();
+    let mut cfg = config(&sim);
+    cfg.event_buffer = 1;
+    // Open streaks settle only because of the stop.
+    cfg.streak_timeout = Duration::from_secs(600);
+    let client = LiveClient::new(cfg).unwrap();
+    let mut stream = client.connect(
+        Target::parse("@simstreamer").unwrap(),
+        CancellationToken::new(),
+    );
+    let mut events = Vec::new();
+    // Read until connected, then leave everything queued inside the client for a while.
+    while let Some(item) = stream.next().await {
+        let connected = matches!(item, Ok(Event::Connected { .. }));
+        events.push(item);
+        if connected {
+            break;
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    stream.stop();
+    // A slow consumer: one item a second, far past any shutdown deadline.
+    while let Some(item) = stream.next().await {
+        events.push(item);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    ticker.abort();
+    assert_eq!(*stream.state().borrow(), ConnectionState::Stopped);
+    let chats = events
+        .iter()
+        .filter(|e| matches!(e, Ok(Event::Chat(_))))
+        .count();
+    assert_eq!(chats, 30, "every queued chat handed over");
+    let mut settled: Vec<(u64, u32)> = events
+        .iter()
+        .filter_map(|e| match e {
+            Ok(Event::Gift(g)) => g.settled.as_ref().map(|s| (s.key.user_id, s.count)),
+            _ => None,
+        })
+        .collect();
+    settled.sort();
+    let want: Vec<(u64, u32)> = (0..6).map(|i| (100 + i, 3 + i as u32)).collect();
+    assert_eq!(
+        settled, want,
+        "every open streak settled at the stop and delivered"
+    );
+}
+
 // --- 6. Stream end and streaks at the edges ------------------------------------------------
 
 fn rose(user: &SimUser, count: u32, end: bool, group: u64) -> Msg {

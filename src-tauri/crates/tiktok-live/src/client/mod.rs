@@ -227,17 +227,25 @@ impl LiveStream {
         self.state.clone()
     }
 
-    /// Asks the client to stop; pending streaks are settled and the stream then ends.
+    /// Asks the client to stop; open streaks are settled, and the stream ends once the caller
+    /// has read everything still queued (however slowly it reads).
     pub fn stop(&self) {
         self.cancel.cancel();
     }
 
-    /// Stops and waits for the client task to finish.
-    pub async fn shutdown(mut self) {
+    /// Stops, and returns what was still on its way (open streaks settled at the stop
+    /// included) once the client task has finished. Reading the stream to its end after
+    /// [`Self::stop`] gives the same items.
+    pub async fn shutdown(mut self) -> Vec<Result<Event, Error>> {
         self.cancel.cancel();
+        let mut rest = Vec::new();
+        while let Some(item) = self.rx.recv().await {
+            rest.push(item);
+        }
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+        rest
     }
 }
 
@@ -363,16 +371,24 @@ impl Run {
         self.drain().await
     }
 
-    /// Settles open streaks so that nothing paid for is lost when the stream stops. Bounded
-    /// wait: a consumer that stopped reading must not keep the task alive.
+    /// Settles open streaks and hands everything still queued to the caller before the
+    /// stream ends: a settled gift was paid for, so no deadline drops it. Only a caller that
+    /// dropped the stream loses what it would not read.
     async fn flush_streaks(&mut self) {
         let events = self.dispatcher.flush_streaks(Instant::now());
         self.pending.extend(events.into_iter().map(Ok));
-        if tokio::time::timeout(Duration::from_secs(2), self.drain())
-            .await
-            .is_err()
-        {
-            tracing::warn!("settled streaks could not be delivered at shutdown");
+        if !self.drain().await {
+            let paid = self
+                .pending
+                .iter()
+                .filter(|item| matches!(item, Ok(Event::Gift(g)) if g.settled.is_some()))
+                .count();
+            tracing::warn!(
+                items = self.pending.len(),
+                settled_gifts = paid,
+                "the stream was dropped before it was read to the end"
+            );
+            self.pending.clear();
         }
     }
 
