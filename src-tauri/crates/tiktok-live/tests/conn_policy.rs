@@ -296,6 +296,25 @@ async fn a_429_is_waited_out_before_any_sign_request() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_429_without_a_wait_blocks_signing_for_a_minute() {
+    let sim = start_sim(SimConfig {
+        // 429 with a JSON body and no Retry-After / RateLimit-Reset.
+        sign_faults: vec![SignFault::Status(429)],
+        sign_separate_origin: true,
+        ..quick_sim()
+    })
+    .await;
+    let run = run_client(config(&sim), "@simstreamer", VIRTUAL).await;
+    assert_eq!(run.state, ConnectionState::Ended);
+    let times = sign_times(&sim.recorded().sign_requests);
+    assert_eq!(times.len(), 2);
+    assert!(
+        times[1] - times[0] >= 60_000,
+        "a conservative minute, not the 2 s backoff: {times:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn the_sign_budget_queues_attempts_and_shows_when_the_next_one_happens() {
     // Every socket drops after delivering a frame: the backoff starts over each time, so
     // only the budget holds the client back.

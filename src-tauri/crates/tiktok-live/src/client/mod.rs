@@ -455,12 +455,16 @@ impl Run {
                     if stable {
                         attempt = 0;
                     }
-                    if let Error::RateLimited {
-                        retry_after: Some(wait),
-                        ..
-                    } = &error
-                    {
-                        self.limiter().block_until(Instant::now() + *wait);
+                    // A 429 blocks every client of this sign server; one that does not say for
+                    // how long blocks it for a conservative minute.
+                    let server_wait = match &error {
+                        Error::RateLimited { retry_after, .. } => {
+                            Some(retry_after.unwrap_or(limit::DEFAULT_RATE_LIMIT_WAIT))
+                        }
+                        _ => None,
+                    };
+                    if let Some(wait) = server_wait {
+                        self.limiter().block_until(Instant::now() + wait);
                     }
                     let retry = error.is_retryable();
                     if was_connected {
@@ -491,10 +495,9 @@ impl Run {
                     }
                     let mut delay = backoff.delay(attempt, rand::random::<f64>());
                     match &error {
-                        Error::RateLimited {
-                            retry_after: Some(wait),
-                            ..
-                        } => delay = delay.max(*wait),
+                        Error::RateLimited { .. } => {
+                            delay = delay.max(server_wait.unwrap_or_default())
+                        }
                         // Retrying a refused socket at once never helps (protocol.md §3.3),
                         // and a bot check does not clear in a couple of seconds.
                         Error::HandshakeRejected { .. } | Error::BotCheck(_) => {
@@ -604,11 +607,10 @@ impl Run {
     /// request about to go out.
     async fn sign_turn(&mut self, attempt: u32) -> Result<(), Outcome> {
         loop {
-            let (wait, why) = self.limiter().wait(Instant::now());
-            if wait.is_zero() {
-                self.limiter().record(Instant::now());
-                return Ok(());
-            }
+            let (wait, why) = match self.limiter().acquire(Instant::now()) {
+                Ok(()) => return Ok(()),
+                Err(wait) => wait,
+            };
             let reason = self.budget_reason(why);
             tracing::info!(wait_ms = wait.as_millis() as u64, %reason, "waiting to sign");
             self.state.send_replace(ConnectionState::Reconnecting {
