@@ -167,7 +167,7 @@ async fn an_age_restricted_room_is_reported_when_signing_fails_for_it() {
     .await;
     let mut cfg = fast(&sim);
     cfg.session_id = Some(Secret::new("sess-123"));
-    cfg.trust_sign_server_with_session = true;
+    cfg.trust_sign_host_with_session();
     let run = run_client(cfg, "@simstreamer", LIMIT).await;
     assert_eq!(run.state, ConnectionState::Ended, "{:?}", run.errors);
     let rec = sim.recorded();
@@ -563,7 +563,8 @@ fn mentions(req_headers: &[(String, String)], query: &[(String, String)], needle
 
 #[tokio::test]
 async fn secrets_go_only_where_they_belong() {
-    for trusted in [false, true] {
+    // Untrusted; trusted for another host (here TikTok's, a different origin); trusted.
+    for (trust, trusted) in [(None, false), (Some("other"), false), (Some("sign"), true)] {
         let sim = start_sim(SimConfig {
             api_key: Some("key-abc".into()),
             sign_separate_origin: true,
@@ -578,7 +579,11 @@ async fn secrets_go_only_where_they_belong() {
             client_name: "ttlive-rust".into(),
         };
         cfg.session_id = Some(Secret::new("sess-xyz"));
-        cfg.trust_sign_server_with_session = trusted;
+        match trust {
+            Some("sign") => cfg.trust_sign_host_with_session(),
+            Some(_) => cfg.session_sign_host = Some(sim.base_url()),
+            None => {}
+        }
         let run = run_client(cfg, "@simstreamer", LIMIT).await;
         assert_eq!(run.state, ConnectionState::Ended, "{:?}", run.errors);
         let rec = sim

@@ -648,8 +648,7 @@ impl Run {
             }
         }
         let url = ws::build_url(cfg, &signed.result, room_id);
-        let authenticated = cfg.trust_sign_server_with_session
-            && cfg.session_id.as_ref().is_some_and(|s| !s.is_empty());
+        let authenticated = cfg.session_goes_to_sign_server();
         tracing::debug!(room_id, authenticated, "opening the push socket");
         let opened = tokio::time::timeout(
             cfg.connect_timeout,

@@ -91,7 +91,7 @@ impl EulerSigner {
         // The TikTok login goes to the sign server only when the user trusts that host with
         // it (TikTokLive's whitelist rule): whoever holds it can act as the user.
         let cfg = http.config();
-        if cfg.trust_sign_server_with_session {
+        if cfg.trusts_sign_host(&self.base_url) {
             if let Some(session) = cfg.session_id.as_ref().filter(|s| !s.is_empty()) {
                 q.push(("session_id".into(), session.expose().trim().to_string()));
                 q.push(("tt_target_idc".into(), "useast1a".into()));
