@@ -135,7 +135,9 @@ fn config_for(req: &ConnectRequest) -> Result<ClientConfig, IpcError> {
         *api_key = Some(Secret::from(key));
     }
     cfg.session_id = nonempty(&req.session_id).map(Secret::from);
-    cfg.trust_sign_server_with_session = req.trust_sign_server_with_session;
+    if req.trust_sign_server_with_session {
+        cfg.trust_sign_host_with_session();
+    }
     Ok(cfg)
 }
 
@@ -439,7 +441,7 @@ mod tests {
             cfg.session_id.as_ref().map(Secret::expose),
             Some("sess-secret")
         );
-        assert!(!cfg.trust_sign_server_with_session);
+        assert!(cfg.session_sign_host.is_none());
     }
 
     #[test]

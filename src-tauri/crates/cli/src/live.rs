@@ -65,8 +65,9 @@ pub struct ConnectionArgs {
     /// Sent to TikTok; to the sign server only with --trust-sign-server-with-session.
     #[arg(long, env = "LIVETRIGGER_TIKTOK_SESSION_ID", hide_env_values = true)]
     pub session_id: Option<Secret>,
-    /// Also give the session id to the sign server (which can then act as that account).
-    /// Only for a sign server you trust with your TikTok login.
+    /// Also give the session id to the sign server (which can then act as that account):
+    /// trusts the host of the configured sign URL only. Only for a sign server you trust
+    /// with your TikTok login.
     #[arg(long, requires = "session_id")]
     pub trust_sign_server_with_session: bool,
     /// TikTok web base URL (live page, api-live); the webcast API is `<URL>/webcast`.
@@ -111,7 +112,9 @@ impl ConnectionArgs {
             client_name: "ttlive-rust".into(),
         };
         cfg.session_id = self.session_id.clone().filter(|s| !s.is_empty());
-        cfg.trust_sign_server_with_session = self.trust_sign_server_with_session;
+        if self.trust_sign_server_with_session {
+            cfg.trust_sign_host_with_session();
+        }
         cfg.backoff.max_attempts = self.max_attempts;
         cfg
     }

@@ -51,7 +51,7 @@ pub enum Command {
         /// Room state for the web routes: live, paused, offline, not-found, age-restricted.
         #[arg(long, default_value = "live", value_parser = parse_room_state)]
         room_state: RoomState,
-        /// Live page mode: normal, blocked, captcha.
+        /// Live page mode: normal, blocked, captcha, forbidden.
         #[arg(long, default_value = "normal", value_parser = parse_live_page)]
         live_page: LivePage,
         /// Require this API key on the sign routes.
@@ -109,6 +109,7 @@ fn parse_live_page(s: &str) -> Result<LivePage, String> {
         "normal" => LivePage::Normal,
         "blocked" => LivePage::Blocked,
         "captcha" => LivePage::Captcha,
+        "forbidden" => LivePage::Forbidden,
         _ => return Err(format!("unknown live page mode {s:?}")),
     })
 }

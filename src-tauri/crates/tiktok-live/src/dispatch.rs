@@ -144,7 +144,9 @@ impl Dispatcher {
         };
         let event = match msg.payload {
             Payload::Gift(gift) => {
-                let obs = self.streaks.observe_message(&gift, now, meta.is_history);
+                let obs =
+                    self.streaks
+                        .observe_created(&gift, now, meta.is_history, meta.create_time);
                 Event::Gift(Box::new(GiftEvent {
                     meta,
                     in_streak: crate::streak::counts_as_streak(&gift),

@@ -17,8 +17,13 @@ pub enum Error {
     UserNotFound(String),
     #[error("{0} is not live right now")]
     Offline(String),
+    /// TikTok refused this client outright (HTTP 403 on the live page). Fatal.
     #[error("TikTok blocked the request ({0}); try again later or sign in with a session cookie")]
     Blocked(String),
+    /// A temporary hurdle: a bot check ("Please wait…"), a captcha, a page without its data,
+    /// no `ttwid` cookie. It clears after a while, so it is retried with a long backoff.
+    #[error("TikTok answered with a bot check ({0}); trying again later")]
+    BotCheck(String),
     #[error("this LIVE is age-restricted or private; a signed-in session is needed to watch it")]
     AgeRestricted,
     #[error("the sign server is rate-limiting us{}: {message}", retry_after.map(|d| format!(" (retry in {}s)", d.as_secs())).unwrap_or_default())]
@@ -55,12 +60,13 @@ impl Error {
     }
 
     /// Whether trying again later can help (automatic reconnects do so). A refused API key,
-    /// a user that does not exist and a blocked or banned page do not get better by asking
-    /// again; retrying them would only burn the sign server's quota.
+    /// a user that does not exist and a blocked page do not get better by asking again;
+    /// retrying them would only burn the sign server's quota. A bot check does.
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
             Error::RateLimited { .. }
+                | Error::BotCheck(_)
                 | Error::Network(_)
                 | Error::SignServer { .. }
                 | Error::HandshakeRejected { .. }
@@ -75,6 +81,7 @@ impl Error {
             Error::UserNotFound(_) => "user_not_found",
             Error::Offline(_) => "offline",
             Error::Blocked(_) => "blocked",
+            Error::BotCheck(_) => "bot_check",
             Error::AgeRestricted => "age_restricted",
             Error::RateLimited { .. } => "rate_limited",
             Error::Premium { .. } => "premium",

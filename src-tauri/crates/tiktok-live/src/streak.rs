@@ -11,7 +11,10 @@
 //! - A message for a streak that was already settled either adds only what was not counted yet
 //!   (a late final after the timeout), changes nothing (a repeated final), or starts a new
 //!   streak under the same group id (its count starts again): each streak has a
-//!   [`StreakKey::generation`] so that the engine never mixes two of them up.
+//!   [`StreakKey::generation`] so that the engine never mixes two of them up. A streak settled
+//!   by its timeout is remembered for two minutes, since its final can be held back by a long
+//!   reconnect; the server's `create_time` tells that final from a new streak of the same
+//!   size under a reused group id.
 //!
 //! The tracker is pure: time is passed in, so tests control it.
 
@@ -129,6 +132,8 @@ struct Open {
     /// settled again, once, when it ends.
     settled_before: u32,
     last_seen: Instant,
+    /// The newest server `create_time` (ms) among its messages; 0 when none carried one.
+    created: i64,
     /// All messages so far were history.
     history: bool,
     /// Kept so a timed-out streak can be reported with what it was.
@@ -140,7 +145,52 @@ struct Closed {
     generation: u32,
     count: u32,
     at: Instant,
-    reason: SettleReason,
+    /// The newest server `create_time` (ms) of its messages; 0 when unknown.
+    created: i64,
+    /// Its real final arrived (on time or late). Without it the final may still be on its
+    /// way: a reconnect backoff can hold it back for minutes.
+    final_seen: bool,
+}
+
+impl Closed {
+    /// Whether a message (with no open streak in its slot) belongs to this settled streak
+    /// rather than starting a new one under the same group id.
+    fn takes(
+        &self,
+        msg: &GiftMessage,
+        count: u32,
+        now: Instant,
+        created_ms: i64,
+        timeout: Duration,
+    ) -> bool {
+        // A streak's count never goes down: a lower one is a new streak.
+        if count < self.count {
+            return false;
+        }
+        // How far apart on the server's clock, when both sides carry a time: it does not
+        // stretch with a long reconnect, so it tells a late final from a reused group id.
+        let server_gap = (created_ms > 0 && self.created > 0)
+            .then(|| Duration::from_millis(created_ms.saturating_sub(self.created).max(0) as u64));
+        let local_gap = now.saturating_duration_since(self.at);
+        if self.final_seen {
+            // After its final a streak only repeats that final; anything else, or the same
+            // count more than one quiet period later, is a new streak.
+            return msg.is_final() && server_gap.unwrap_or(local_gap) <= timeout;
+        }
+        // No final yet: it may still come, however long the reconnect took.
+        if count == self.count {
+            // Nothing new to count. Only the server's clock can tell a new streak of the same
+            // size (created a quiet period after this one) from this streak's lost final.
+            return match server_gap {
+                Some(gap) => gap <= timeout,
+                None => local_gap <= SETTLED_MEMORY,
+            };
+        }
+        // More units: the streak went on (its messages in between may have been missed while
+        // reconnecting, so a server gap proves nothing). Counting the rest never counts a
+        // unit twice.
+        local_gap <= SETTLED_MEMORY
+    }
 }
 
 /// Tracks open streaks. One per connection (or per engine when fed from several).
@@ -187,6 +237,19 @@ impl StreakTracker {
         now: Instant,
         history: bool,
     ) -> Observation {
+        self.observe_created(msg, now, history, 0)
+    }
+
+    /// Like [`Self::observe_message`], with the message's server `create_time` in ms (0 when
+    /// unknown). The server's clock tells a settled streak's late final from a new streak
+    /// under a reused group id, however long the message took to arrive.
+    pub fn observe_created(
+        &mut self,
+        msg: &GiftMessage,
+        now: Instant,
+        history: bool,
+        created_ms: i64,
+    ) -> Observation {
         let slot = Slot::of(msg);
         if !counts_as_streak(msg) {
             // Sent once; a repeat_count above 1 still means that many units.
@@ -207,20 +270,7 @@ impl StreakTracker {
         if !self.open.contains_key(&slot) {
             if let Some(closed) = self.closed.get_mut(&slot) {
                 let key = slot.key(closed.generation);
-                // Late and repeated messages come soon after the streak closed. Later than
-                // one quiet period, the same group id is a new streak (servers reuse ids, or
-                // send none), even when its first message is a final: taking it for the old
-                // streak's late final would drop what was paid for now.
-                let recent = now.saturating_duration_since(closed.at) <= self.timeout;
-                let same_streak = recent
-                    && match closed.reason {
-                        // After its final a streak only repeats itself: an equal final is a
-                        // repeat; anything else (a fresh intermediate, a lower count) is new.
-                        SettleReason::Final => msg.is_final() && count >= closed.count,
-                        // After a timeout a higher count is the same streak going on; a lower
-                        // one can only be a new streak (a streak's count never goes down).
-                        SettleReason::Timeout | SettleReason::Late => count >= closed.count,
-                    };
+                let same_streak = closed.takes(msg, count, now, created_ms, self.timeout);
                 if same_streak {
                     let extra = count.saturating_sub(closed.count);
                     if extra == 0 {
@@ -233,7 +283,8 @@ impl StreakTracker {
                     if msg.is_final() {
                         closed.count = count;
                         closed.at = now;
-                        closed.reason = SettleReason::Late;
+                        closed.created = closed.created.max(created_ms);
+                        closed.final_seen = true;
                         return Observation {
                             key,
                             delta: extra,
@@ -255,6 +306,7 @@ impl StreakTracker {
                             count,
                             settled_before: closed.count,
                             last_seen: now,
+                            created: closed.created.max(created_ms),
                             history,
                             template: msg.clone(),
                         },
@@ -274,10 +326,11 @@ impl StreakTracker {
                 self.closed.remove(&slot);
             }
         }
-        let (previous, generation, settled_before) = match self.open.get(&slot) {
-            Some(o) => (o.count, o.generation, o.settled_before),
-            None => (0, generation, 0),
+        let (previous, generation, settled_before, created_before) = match self.open.get(&slot) {
+            Some(o) => (o.count, o.generation, o.settled_before, o.created),
+            None => (0, generation, 0, 0),
         };
+        let created = created_before.max(created_ms);
         let key = slot.key(generation);
         let delta = count.saturating_sub(previous);
         let best = previous.max(count);
@@ -294,7 +347,8 @@ impl StreakTracker {
                     generation,
                     count: best,
                     at: now,
-                    reason,
+                    created,
+                    final_seen: true,
                 },
             );
             let units = best.saturating_sub(settled_before);
@@ -312,6 +366,7 @@ impl StreakTracker {
             Some(open) => {
                 open.count = best;
                 open.last_seen = now;
+                open.created = created;
                 open.history &= history;
             }
             // Only the first message of a streak is kept whole (to report a lost final).
@@ -323,6 +378,7 @@ impl StreakTracker {
                         count: best,
                         settled_before: 0,
                         last_seen: now,
+                        created,
                         history,
                         template: msg.clone(),
                     },
@@ -362,7 +418,8 @@ impl StreakTracker {
                         generation: open.generation,
                         count: open.count,
                         at: now,
-                        reason,
+                        created: open.created,
+                        final_seen: false,
                     },
                 );
                 if units == 0 {
@@ -598,23 +655,52 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_reused_group_id_starting_with_a_final_is_a_new_streak() {
+    async fn a_reused_group_id_is_told_from_a_late_final_by_the_server_clock() {
         let mut t = StreakTracker::new(Duration::from_secs(5));
         let start = Instant::now();
+        let t0 = 1_700_000_000_000_i64;
         // A streak that lost its final (settled 5 by the timeout) ...
-        t.observe(&gift(1, 10, 5, 0, 1), start);
+        t.observe_created(&gift(1, 10, 5, 0, 1), start, false, t0);
         let done = t.expire(start + Duration::from_secs(5));
         assert_eq!(done[0].settled.count, 5);
-        // ... and a minute later a one-message streak under the same group id: 5 new units,
-        // not a late final that adds nothing.
+        // ... and a minute later a one-message streak under the same group id, created a
+        // minute later too: 5 new units, not a late final that adds nothing.
         let later = start + Duration::from_secs(60);
-        let o = t.observe(&gift(1, 10, 5, 1, 1), later);
+        let o = t.observe_created(&gift(1, 10, 5, 1, 1), later, false, t0 + 60_000);
         let s = o.settled.expect("settled in full");
         assert_eq!((s.count, s.reason), (5, SettleReason::Final));
         assert_eq!(s.key.generation, 1);
-        // The same after a final: a fresh one-message streak much later counts in full.
+        // After a real final the same holds with or without a server time.
         let o = t.observe(&gift(1, 10, 5, 1, 1), later + Duration::from_secs(60));
-        assert_eq!(o.settled.map(|s| s.count), Some(5));
+        assert_eq!(o.settled.map(|s| (s.count, s.key.generation)), Some((5, 2)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_final_held_back_by_a_long_reconnect_is_the_same_streak() {
+        let mut t = StreakTracker::new(Duration::from_secs(10));
+        let start = Instant::now();
+        let t0 = 1_700_000_000_000_i64;
+        t.observe_created(&gift(1, 10, 50, 0, 1), start, false, t0);
+        let done = t.expire(start + Duration::from_secs(10));
+        assert_eq!(done[0].settled.count, 50);
+        // Its final (created a moment after) arrives 90 s later, after a reconnect.
+        let late = start + Duration::from_secs(90);
+        let o = t.observe_created(&gift(1, 10, 50, 1, 1), late, false, t0 + 300);
+        assert_eq!((o.delta, o.settled), (0, None), "not 50 more roses");
+        // Without a server time the long memory decides the same way.
+        t.observe(&gift(2, 20, 7, 0, 1), start);
+        t.expire(start + Duration::from_secs(10));
+        let o = t.observe(&gift(2, 20, 7, 1, 1), late);
+        assert_eq!((o.delta, o.settled), (0, None));
+        // A final with more units than were settled adds only those.
+        t.observe(&gift(3, 30, 4, 0, 1), start);
+        t.expire(start + Duration::from_secs(10));
+        let o = t.observe_created(&gift(3, 30, 9, 1, 1), late, false, t0 + 40_000);
+        let s = o.settled.expect("the rest");
+        assert_eq!(
+            (s.count, s.reason, s.key.generation),
+            (5, SettleReason::Late, 0)
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -467,7 +467,7 @@ async fn every_error_of_the_table_is_typed() {
     .await;
     assert_eq!(failed_code(&run), "sign_server");
 
-    // A bot-check page and no api-live: "blocked", given up at once with the reason.
+    // A bot-check page and no api-live: "bot_check", retried, given up with the reason.
     let (run, _s) = failure(
         SimConfig {
             live_page: webcast_sim::LivePage::Blocked,
@@ -477,7 +477,7 @@ async fn every_error_of_the_table_is_typed() {
         "simstreamer",
     )
     .await;
-    assert_eq!(failed_code(&run), "blocked");
+    assert_eq!(failed_code(&run), "bot_check");
     assert!(
         run.errors[0].to_string().contains("bot check"),
         "{}",
@@ -497,7 +497,7 @@ async fn every_error_of_the_table_is_typed() {
     };
     let run = run_client(cfg, Target::parse("simstreamer").unwrap()).await;
     assert!(
-        matches!(&run.state, ConnectionState::Failed { code, .. } if code == "network" || code == "blocked"),
+        matches!(&run.state, ConnectionState::Failed { code, .. } if code == "network" || code == "bot_check"),
         "{:?}",
         run.state
     );

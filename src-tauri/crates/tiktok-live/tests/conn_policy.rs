@@ -167,7 +167,7 @@ async fn an_age_restricted_room_is_reported_when_signing_fails_for_it() {
     .await;
     let mut cfg = fast(&sim);
     cfg.session_id = Some(Secret::new("sess-123"));
-    cfg.trust_sign_server_with_session = true;
+    cfg.trust_sign_host_with_session();
     let run = run_client(cfg, "@simstreamer", LIMIT).await;
     assert_eq!(run.state, ConnectionState::Ended, "{:?}", run.errors);
     let rec = sim.recorded();
@@ -292,6 +292,25 @@ async fn a_429_is_waited_out_before_any_sign_request() {
             .iter()
             .any(|t| t.starts_with("reconnecting in 120 s (attempt 1)")),
         "{waits:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_429_without_a_wait_blocks_signing_for_a_minute() {
+    let sim = start_sim(SimConfig {
+        // 429 with a JSON body and no Retry-After / RateLimit-Reset.
+        sign_faults: vec![SignFault::Status(429)],
+        sign_separate_origin: true,
+        ..quick_sim()
+    })
+    .await;
+    let run = run_client(config(&sim), "@simstreamer", VIRTUAL).await;
+    assert_eq!(run.state, ConnectionState::Ended);
+    let times = sign_times(&sim.recorded().sign_requests);
+    assert_eq!(times.len(), 2);
+    assert!(
+        times[1] - times[0] >= 60_000,
+        "a conservative minute, not the 2 s backoff: {times:?}"
     );
 }
 
@@ -456,8 +475,9 @@ async fn a_missing_user_and_a_blocked_page_are_fatal() {
         1
     );
 
+    // A page that refuses us outright (HTTP 403), with api-live down too: fatal.
     let sim = start_sim(SimConfig {
-        live_page: webcast_sim::LivePage::Blocked,
+        live_page: webcast_sim::LivePage::Forbidden,
         api_live_down: true,
         ..quick_sim()
     })
@@ -475,6 +495,63 @@ async fn a_missing_user_and_a_blocked_page_are_fatal() {
     );
 }
 
+fn live_page_times(rec: &[HttpRequest]) -> Vec<u64> {
+    rec.iter()
+        .filter(|r| r.path.ends_with("/live"))
+        .map(|r| r.at_ms)
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_bot_check_is_retried_with_a_long_backoff_until_it_clears() {
+    for page in [
+        webcast_sim::LivePage::BlockedFor(2),
+        webcast_sim::LivePage::Captcha,
+    ] {
+        let sim = start_sim(SimConfig {
+            live_page: page,
+            api_live_down: true,
+            sign_separate_origin: true,
+            ..quick_sim()
+        })
+        .await;
+        let mut cfg = config(&sim);
+        cfg.backoff = Backoff {
+            initial: Duration::from_secs(2),
+            max: Duration::from_secs(60),
+            max_attempts: Some(4),
+        };
+        let clock = fine_clock();
+        let run = run_client(cfg, "@simstreamer", VIRTUAL).await;
+        clock.abort();
+        let rec = sim.recorded();
+        let times = live_page_times(&rec.http_requests);
+        // The default script carries a corrupt message on purpose: only failures count here.
+        let failures: Vec<&Error> = run.errors.iter().filter(|e| e.is_fatal()).collect();
+        assert!(
+            failures.iter().all(|e| e.code() == "bot_check"),
+            "{failures:?}"
+        );
+        // Each retry waits at least the backoff's ceiling two steps on (8 s, then 16 s).
+        for (i, pair) in times.windows(2).enumerate() {
+            let floor = 8_000u64 << i;
+            assert!(pair[1] - pair[0] >= floor, "{page:?}: {times:?}");
+        }
+        if page == webcast_sim::LivePage::Captcha {
+            // Never clears: given up after the attempts, as a bot check, not as "blocked".
+            assert_eq!(failed(&run).0, "bot_check");
+            assert_eq!(times.len(), 4, "{times:?}");
+            assert!(rec.sign_requests.is_empty());
+        } else {
+            // Cleared on the third look: connected and ran to the end.
+            assert_eq!(run.state, ConnectionState::Ended, "{:?}", run.errors);
+            assert_eq!(times.len(), 3, "{times:?}");
+            assert_eq!(failures.len(), 2);
+            assert_eq!(rec.sign_requests.len(), 1);
+        }
+    }
+}
+
 // --- 4. What goes to whom ------------------------------------------------------------------
 
 fn mentions(req_headers: &[(String, String)], query: &[(String, String)], needle: &str) -> bool {
@@ -486,7 +563,8 @@ fn mentions(req_headers: &[(String, String)], query: &[(String, String)], needle
 
 #[tokio::test]
 async fn secrets_go_only_where_they_belong() {
-    for trusted in [false, true] {
+    // Untrusted; trusted for another host (here TikTok's, a different origin); trusted.
+    for (trust, trusted) in [(None, false), (Some("other"), false), (Some("sign"), true)] {
         let sim = start_sim(SimConfig {
             api_key: Some("key-abc".into()),
             sign_separate_origin: true,
@@ -501,7 +579,11 @@ async fn secrets_go_only_where_they_belong() {
             client_name: "ttlive-rust".into(),
         };
         cfg.session_id = Some(Secret::new("sess-xyz"));
-        cfg.trust_sign_server_with_session = trusted;
+        match trust {
+            Some("sign") => cfg.trust_sign_host_with_session(),
+            Some(_) => cfg.session_sign_host = Some(sim.base_url()),
+            None => {}
+        }
         let run = run_client(cfg, "@simstreamer", LIMIT).await;
         assert_eq!(run.state, ConnectionState::Ended, "{:?}", run.errors);
         let rec = sim
@@ -639,6 +721,94 @@ async fn a_consumer_that_sleeps_30_s_stops_neither_heartbeats_nor_acks() {
     assert_eq!(units, want.gift_units.values().sum::<u64>());
     assert_eq!(stream_ends(&events), 1);
     ticker.abort();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stop_hands_a_slow_consumer_everything_queued_including_settled_streaks() {
+    let users: Vec<SimUser> = (0..6)
+        .map(|i| SimUser::new(100 + i, &format!("fan{i}"), &format!("Fan {i}")))
+        .collect();
+    let mut burst: Vec<Msg> = users
+        .iter()
+        .enumerate()
+        .map(|(i, u)| Msg::Gift {
+            user: u.clone(),
+            gift_id: 5655,
+            name: "Rose".into(),
+            diamond_count: 1,
+            gift_type: 1,
+            repeat_count: 3 + i as u32,
+            repeat_end: false,
+            group_id: 900 + i as u64,
+        })
+        .collect();
+    for i in 0..30 {
+        burst.push(Msg::Chat {
+            user: users[0].clone(),
+            content: format!("chat {i}"),
+        });
+    }
+    let script = Script {
+        history: vec![],
+        steps: vec![
+            Step::Frame { messages: burst },
+            // The stream goes on for an hour; the caller stops long before.
+            Step::Wait { ms: 3_600_000 },
+            Step::EndStream,
+        ],
+    };
+    let sim = start_sim(SimConfig {
+        time_scale: 1.0,
+        sign_separate_origin: true,
+        ..SimConfig::with_script(script)
+    })
+    .await;
+    let ticker = fine_clock();
+    let mut cfg = config(&sim);
+    cfg.event_buffer = 1;
+    // Open streaks settle only because of the stop.
+    cfg.streak_timeout = Duration::from_secs(600);
+    let client = LiveClient::new(cfg).unwrap();
+    let mut stream = client.connect(
+        Target::parse("@simstreamer").unwrap(),
+        CancellationToken::new(),
+    );
+    let mut events = Vec::new();
+    // Read until connected, then leave everything queued inside the client for a while.
+    while let Some(item) = stream.next().await {
+        let connected = matches!(item, Ok(Event::Connected { .. }));
+        events.push(item);
+        if connected {
+            break;
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    stream.stop();
+    // A slow consumer: one item a second, far past any shutdown deadline.
+    while let Some(item) = stream.next().await {
+        events.push(item);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    ticker.abort();
+    assert_eq!(*stream.state().borrow(), ConnectionState::Stopped);
+    let chats = events
+        .iter()
+        .filter(|e| matches!(e, Ok(Event::Chat(_))))
+        .count();
+    assert_eq!(chats, 30, "every queued chat handed over");
+    let mut settled: Vec<(u64, u32)> = events
+        .iter()
+        .filter_map(|e| match e {
+            Ok(Event::Gift(g)) => g.settled.as_ref().map(|s| (s.key.user_id, s.count)),
+            _ => None,
+        })
+        .collect();
+    settled.sort();
+    let want: Vec<(u64, u32)> = (0..6).map(|i| (100 + i, 3 + i as u32)).collect();
+    assert_eq!(
+        settled, want,
+        "every open streak settled at the stop and delivered"
+    );
 }
 
 // --- 6. Stream end and streaks at the edges ------------------------------------------------
@@ -779,7 +949,8 @@ async fn a_reused_group_id_starting_with_a_final_counts_in_full() {
                 messages: vec![rose(&anna, 5, false, 79)],
             },
             Step::Wait { ms: 60_000 },
-            // ... and a minute later a one-message streak under the same group id.
+            // ... and a minute later a one-message streak under the same group id, its
+            // create_time a minute after the first: a new streak, not the old one's late final.
             Step::Frame {
                 messages: vec![rose(&anna, 5, true, 79)],
             },
@@ -809,6 +980,65 @@ async fn a_reused_group_id_starting_with_a_final_counts_in_full() {
         [(5, SettleReason::Timeout), (5, SettleReason::Final)],
         "10 roses paid, 10 counted"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_final_held_back_by_a_long_reconnect_is_not_counted_again() {
+    let anna = SimUser::new(11, "anna", "Anna");
+    let script = Script {
+        history: vec![],
+        steps: vec![
+            Step::Frame {
+                messages: vec![rose(&anna, 50, false, 81)],
+            },
+            // The socket drops before the final: it comes as the reconnect's first frame.
+            Step::Frame {
+                messages: vec![rose(&anna, 50, true, 81)],
+            },
+            Step::EndStream,
+        ],
+    };
+    let sim = start_sim(SimConfig {
+        time_scale: 1.0,
+        conn_faults: vec![ConnFault::DropAfter { frames: 1 }],
+        // A 429 holds the reconnect back far longer than the streak timeout.
+        sign_faults: vec![
+            SignFault::None,
+            SignFault::RateLimited {
+                retry_after_secs: 45,
+            },
+        ],
+        sign_separate_origin: true,
+        ..SimConfig::with_script(script)
+    })
+    .await;
+    let mut cfg = config(&sim);
+    cfg.streak_timeout = Duration::from_secs(10);
+    let run = run_client(cfg, "@simstreamer", VIRTUAL).await;
+    assert_eq!(run.state, ConnectionState::Ended);
+    let settled: Vec<(u32, SettleReason, u32)> = run
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Gift(g) => g
+                .settled
+                .as_ref()
+                .map(|s| (s.count, s.reason, s.key.generation)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        settled,
+        [(50, SettleReason::Timeout, 0)],
+        "50 roses paid, 50 counted"
+    );
+    let gifts = run
+        .events
+        .iter()
+        .filter(|e| matches!(e, Event::Gift(_)))
+        .count();
+    assert_eq!(gifts, 3, "the late final was delivered: {:?}", run.events);
+    assert!(sim.recorded().sign_requests.len() >= 3, "it reconnected");
 }
 
 // --- 7. Smaller fidelity points ------------------------------------------------------------

@@ -71,6 +71,11 @@ pub enum LivePage {
     Blocked,
     /// The SIGI_STATE tag holds broken JSON (what a captcha page looks like to a parser).
     Captcha,
+    /// The first N requests get the WAF "Please wait…" page, later ones the proper page: a
+    /// bot check that clears, as TikTok's do after a while.
+    BlockedFor(u32),
+    /// HTTP 403 with an "Access Denied" page: this client is refused outright.
+    Forbidden,
 }
 
 /// How `GET /webcast/gift/list/` answers.

@@ -199,7 +199,24 @@ fn html(body: String) -> Response {
 
 fn live_page(s: &Shared, user: &str) -> Response {
     let cfg = &s.cfg;
-    match cfg.live_page {
+    let call = s
+        .live_page_calls
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let page = match cfg.live_page {
+        LivePage::BlockedFor(n) if call < n as usize => LivePage::Blocked,
+        LivePage::BlockedFor(_) => LivePage::Normal,
+        other => other,
+    };
+    match page {
+        LivePage::Forbidden => {
+            return (
+                StatusCode::FORBIDDEN,
+                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                "<!DOCTYPE html><html><head><title>Access Denied</title></head>\
+                 <body><h1>Access Denied</h1></body></html>",
+            )
+                .into_response()
+        }
         LivePage::Blocked => {
             return html(
                 "<!DOCTYPE html><html><head><title>Please wait...</title>\
@@ -216,7 +233,7 @@ fn live_page(s: &Shared, user: &str) -> Response {
                     .into(),
             )
         }
-        LivePage::Normal => {}
+        LivePage::Normal | LivePage::BlockedFor(_) => {}
     }
     let found = user == cfg.unique_id && cfg.room_state != RoomState::NotFound;
     let state = if found {

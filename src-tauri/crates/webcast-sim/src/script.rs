@@ -276,7 +276,8 @@ pub(crate) struct WireContext {
     pub base_url: String,
     /// The host, as the `to_user` of gifts.
     pub host: SimUser,
-    /// `create_time` of the first message (ms); later ones add their ordinal.
+    /// `create_time` of the first message (ms); later ones add the script's waits before
+    /// them and their ordinal.
     pub start_ms: i64,
 }
 
@@ -441,28 +442,39 @@ impl Script {
 
     pub(crate) fn compile(&self, ctx: &WireContext, time_scale: f64) -> Compiled {
         let mut built: Vec<BaseMessage> = Vec::new();
-        let next = |m: &Msg, built: &mut Vec<BaseMessage>| -> BaseMessage {
+        // Scripted time so far (ms, unscaled): a message's create_time moves on with the
+        // script's waits, the way TikTok stamps a message when it is sent.
+        let mut script_ms: i64 = 0;
+        let next = |m: &Msg, built: &mut Vec<BaseMessage>, script_ms: i64| -> BaseMessage {
             let ordinal = built.len();
+            let at = WireContext {
+                start_ms: ctx.start_ms + script_ms,
+                ..ctx.clone()
+            };
             let base = match m {
                 Msg::Duplicate { of } => built.get(*of).cloned().unwrap_or_default(),
-                other => to_wire(other, MSG_ID_BASE + ordinal as u64 + 1, ctx),
+                other => to_wire(other, MSG_ID_BASE + ordinal as u64 + 1, &at),
             };
             built.push(base.clone());
             base
         };
         let mut out = Compiled::default();
         for m in &self.history {
-            let mut base = next(m, &mut built);
+            let mut base = next(m, &mut built, 0);
             base.is_history = true;
             out.history.push(base);
         }
         let end_id = MSG_ID_BASE + self.messages().count() as u64 + 1;
         for step in &self.steps {
             out.steps.push(match step {
-                Step::Frame { messages } => {
-                    CompiledStep::Frame(messages.iter().map(|m| next(m, &mut built)).collect())
-                }
+                Step::Frame { messages } => CompiledStep::Frame(
+                    messages
+                        .iter()
+                        .map(|m| next(m, &mut built, script_ms))
+                        .collect(),
+                ),
                 Step::Wait { ms } => {
+                    script_ms = script_ms.saturating_add(i64::try_from(*ms).unwrap_or(i64::MAX));
                     CompiledStep::Wait(Duration::from_secs_f64(*ms as f64 / 1000.0 * time_scale))
                 }
                 Step::EndStream => {

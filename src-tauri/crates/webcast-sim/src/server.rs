@@ -53,6 +53,8 @@ pub(crate) struct Shared {
     pub ctx: WireContext,
     pub play: Play,
     pub sign_calls: AtomicUsize,
+    /// Requests for the live page so far (for `LivePage::BlockedFor`).
+    pub live_page_calls: AtomicUsize,
     handshakes: AtomicUsize,
     connections: AtomicUsize,
     ext_seq: AtomicU64,
@@ -99,6 +101,7 @@ impl Shared {
             ctx,
             play,
             sign_calls: AtomicUsize::new(0),
+            live_page_calls: AtomicUsize::new(0),
             handshakes: AtomicUsize::new(0),
             connections: AtomicUsize::new(0),
             ext_seq: AtomicU64::new(0),

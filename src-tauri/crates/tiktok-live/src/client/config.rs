@@ -192,10 +192,11 @@ pub struct ClientConfig {
     /// rooms). Never logged.
     #[serde(skip_serializing)]
     pub session_id: Option<Secret>,
-    /// Send the session id to the sign server too (it needs it to fetch age-restricted rooms),
-    /// and keep the session cookies on the socket it signs for. Off unless the user trusts
-    /// that sign host with their TikTok login (TikTokLive's whitelist rule).
-    pub trust_sign_server_with_session: bool,
+    /// The sign host (`host` or `host:port`, or a URL) the user trusts with their TikTok
+    /// login (TikTokLive's whitelist rule). Only a sign server on that host gets the session
+    /// id (it needs it for age-restricted rooms), and only then does the socket it signs for
+    /// keep the session cookies. A sign URL changed later does not inherit the trust.
+    pub session_sign_host: Option<String>,
     /// Sign requests allowed per minute and per hour.
     pub sign_budget: SignBudget,
     /// A socket that stayed open this long, or delivered messages, was a real connection:
@@ -237,7 +238,7 @@ impl Default for ClientConfig {
             region: "US".into(),
             timezone: "America/New_York".into(),
             session_id: None,
-            trust_sign_server_with_session: false,
+            session_sign_host: None,
             sign_budget: SignBudget::default(),
             stable_after: Duration::from_secs(60),
             event_buffer: 8192,
@@ -286,9 +287,90 @@ mod millis {
     }
 }
 
+/// `host:port` of a URL or bare host, lower case, with the scheme's default port filled in,
+/// so that `https://Sign.example/` and `sign.example:443` name the same host.
+fn host_key(s: &str) -> Option<String> {
+    let s = s.trim();
+    let with_scheme = if s.contains("://") {
+        s.to_string()
+    } else {
+        format!("https://{s}")
+    };
+    let url = reqwest::Url::parse(&with_scheme).ok()?;
+    let host = url.host_str()?.to_ascii_lowercase();
+    Some(match url.port_or_known_default() {
+        Some(port) => format!("{host}:{port}"),
+        None => host,
+    })
+}
+
+impl ClientConfig {
+    /// Trusts the host of the configured sign server with the session (the CLI's
+    /// `--trust-sign-server-with-session`). Nothing to trust without a sign server.
+    pub fn trust_sign_host_with_session(&mut self) {
+        self.session_sign_host = match &self.sign {
+            SignConfig::Euler { base_url, .. } => host_key(base_url),
+            SignConfig::DirectTtwid { .. } => None,
+        };
+    }
+
+    /// Whether the session may go to a sign server at `base_url`.
+    pub fn trusts_sign_host(&self, base_url: &str) -> bool {
+        let has_session = self.session_id.as_ref().is_some_and(|s| !s.is_empty());
+        let trusted = self.session_sign_host.as_deref().and_then(host_key);
+        has_session && trusted.is_some() && trusted == host_key(base_url)
+    }
+
+    /// Whether the configured sign server gets the session (authenticated mode: the socket
+    /// then keeps the session cookies too).
+    pub fn session_goes_to_sign_server(&self) -> bool {
+        match &self.sign {
+            SignConfig::Euler { base_url, .. } => self.trusts_sign_host(base_url),
+            SignConfig::DirectTtwid { .. } => false,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_session_goes_only_to_the_trusted_sign_host() {
+        let mut cfg = ClientConfig {
+            session_id: Some(Secret::new("sess")),
+            ..ClientConfig::default()
+        };
+        cfg.sign = SignConfig::Euler {
+            base_url: "https://Sign.Example/".into(),
+            path_style: SignPathStyle::RoomConnect,
+            api_key: None,
+            client_name: "t".into(),
+        };
+        assert!(!cfg.session_goes_to_sign_server(), "not without consent");
+        cfg.trust_sign_host_with_session();
+        assert_eq!(cfg.session_sign_host.as_deref(), Some("sign.example:443"));
+        assert!(cfg.session_goes_to_sign_server());
+        assert!(cfg.trusts_sign_host("https://sign.example:443/api"));
+        // The trust stays with the host: another sign URL does not inherit it.
+        assert!(!cfg.trusts_sign_host("https://evil.example"));
+        assert!(!cfg.trusts_sign_host("http://sign.example"), "another port");
+        cfg.sign = SignConfig::Euler {
+            base_url: "https://other.example".into(),
+            path_style: SignPathStyle::RoomConnect,
+            api_key: None,
+            client_name: "t".into(),
+        };
+        assert!(!cfg.session_goes_to_sign_server());
+        // A bare host name as the user writes it.
+        cfg.session_sign_host = Some("other.example".into());
+        assert!(cfg.session_goes_to_sign_server());
+        cfg.session_id = None;
+        assert!(
+            !cfg.session_goes_to_sign_server(),
+            "no session, nothing to send"
+        );
+    }
 
     #[test]
     fn backoff_grows_caps_and_jitters_within_bounds() {

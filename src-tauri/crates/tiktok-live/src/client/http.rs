@@ -363,6 +363,11 @@ impl Http {
         if reply.status == 429 {
             return Err(tiktok_rate_limited());
         }
+        if reply.status == 403 {
+            return Err(Error::Blocked(
+                "tiktok.com refused the live page (HTTP 403)".into(),
+            ));
+        }
         let html = String::from_utf8_lossy(&reply.body);
         parse_sigi_state(&html, unique_id)
     }
@@ -464,18 +469,18 @@ pub fn parse_sigi_state(html: &str, unique_id: &str) -> Result<RoomInfo, Error> 
         } else {
             "the live page has no SIGI_STATE (blocked by TikTok?)"
         };
-        return Err(Error::Blocked(detail.into()));
+        return Err(Error::BotCheck(detail.into()));
     };
     let after = &html[start..];
     let json_start = after.find('>').map(|i| i + 1).unwrap_or(after.len());
     let json_end = after.find("</script>").unwrap_or(after.len());
     if json_end <= json_start {
-        return Err(Error::Blocked(
+        return Err(Error::BotCheck(
             "the live page's SIGI_STATE is cut off".into(),
         ));
     }
     let state: Value = serde_json::from_str(&after[json_start..json_end])
-        .map_err(|_| Error::Blocked("the live page's SIGI_STATE is not JSON (captcha?)".into()))?;
+        .map_err(|_| Error::BotCheck("the live page's SIGI_STATE is not JSON (captcha?)".into()))?;
     let Some(live_room) = state.get("LiveRoom") else {
         return Err(Error::UserNotFound(unique_id.into()));
     };
@@ -580,12 +585,12 @@ mod tests {
 
         let waf = "<html><title>Please wait...</title><script>_wafchallengeid</script></html>";
         assert!(
-            matches!(parse_sigi_state(waf, "x"), Err(Error::Blocked(m)) if m.contains("bot check"))
+            matches!(parse_sigi_state(waf, "x"), Err(Error::BotCheck(m)) if m.contains("bot check"))
         );
 
         let broken = page("{not json");
         assert!(
-            matches!(parse_sigi_state(&broken, "x"), Err(Error::Blocked(m)) if m.contains("captcha"))
+            matches!(parse_sigi_state(&broken, "x"), Err(Error::BotCheck(m)) if m.contains("captcha"))
         );
     }
 

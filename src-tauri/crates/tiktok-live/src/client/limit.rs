@@ -12,6 +12,10 @@ use super::config::SignBudget;
 const MINUTE: Duration = Duration::from_secs(60);
 const HOUR: Duration = Duration::from_secs(3600);
 
+/// How long a 429 that does not say how long to wait blocks the sign budget: asking again a
+/// second later is what gets an IP locked out.
+pub const DEFAULT_RATE_LIMIT_WAIT: Duration = Duration::from_secs(60);
+
 /// The limiter of one sign server, shared by every client of this process that uses it: the
 /// quota is per IP, so a new client (the app makes one per Connect click) must not start with
 /// a fresh budget.
@@ -99,6 +103,18 @@ impl SignLimiter {
         self.sent.push_back(now);
     }
 
+    /// Takes a turn if one is free now (and counts it), else says how long to wait and why.
+    /// One call under one lock: two clients sharing the budget cannot both take its last slot.
+    pub fn acquire(&mut self, now: Instant) -> Result<(), (Duration, Option<WaitReason>)> {
+        let (wait, why) = self.wait(now);
+        if wait.is_zero() {
+            self.record(now);
+            Ok(())
+        } else {
+            Err((wait, why))
+        }
+    }
+
     /// The server said: nothing before `until`.
     pub fn block_until(&mut self, until: Instant) {
         self.blocked_until = Some(self.blocked_until.map_or(until, |b| b.max(until)));
@@ -108,6 +124,39 @@ impl SignLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn clients_racing_for_the_last_slot_take_it_once() {
+        let budget = SignBudget {
+            per_minute: 5,
+            per_hour: 30,
+        };
+        let limiter = shared("http://127.0.0.1:9/race-test", budget);
+        let now = Instant::now();
+        let barrier = Arc::new(std::sync::Barrier::new(8));
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let limiter = limiter.clone();
+                let barrier = barrier.clone();
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    (0..200)
+                        .filter(|_| {
+                            limiter
+                                .lock()
+                                .unwrap_or_else(PoisonError::into_inner)
+                                .acquire(now)
+                                .is_ok()
+                        })
+                        .count()
+                })
+            })
+            .collect();
+        let taken: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+        assert_eq!(taken, 5, "five turns a minute, however many clients ask");
+        let l = limiter.lock().unwrap_or_else(PoisonError::into_inner);
+        assert_eq!(l.sent.len(), 5);
+    }
 
     #[tokio::test(start_paused = true)]
     async fn five_a_minute_thirty_an_hour_and_the_servers_word() {

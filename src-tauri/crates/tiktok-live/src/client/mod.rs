@@ -252,17 +252,25 @@ impl LiveStream {
         self.state.clone()
     }
 
-    /// Asks the client to stop; pending streaks are settled and the stream then ends.
+    /// Asks the client to stop; open streaks are settled, and the stream ends once the caller
+    /// has read everything still queued (however slowly it reads).
     pub fn stop(&self) {
         self.cancel.cancel();
     }
 
-    /// Stops and waits for the client task to finish.
-    pub async fn shutdown(mut self) {
+    /// Stops, and returns what was still on its way (open streaks settled at the stop
+    /// included) once the client task has finished. Reading the stream to its end after
+    /// [`Self::stop`] gives the same items.
+    pub async fn shutdown(mut self) -> Vec<Result<Event, Error>> {
         self.cancel.cancel();
+        let mut rest = Vec::new();
+        while let Some(item) = self.rx.recv().await {
+            rest.push(item);
+        }
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+        rest
     }
 }
 
@@ -391,16 +399,24 @@ impl Run {
         self.drain().await
     }
 
-    /// Settles open streaks so that nothing paid for is lost when the stream stops. Bounded
-    /// wait: a consumer that stopped reading must not keep the task alive.
+    /// Settles open streaks and hands everything still queued to the caller before the
+    /// stream ends: a settled gift was paid for, so no deadline drops it. Only a caller that
+    /// dropped the stream loses what it would not read.
     async fn flush_streaks(&mut self) {
         let events = self.dispatcher.flush_streaks(Instant::now());
         self.pending.extend(events.into_iter().map(Ok));
-        if tokio::time::timeout(Duration::from_secs(2), self.drain())
-            .await
-            .is_err()
-        {
-            tracing::warn!("settled streaks could not be delivered at shutdown");
+        if !self.drain().await {
+            let paid = self
+                .pending
+                .iter()
+                .filter(|item| matches!(item, Ok(Event::Gift(g)) if g.settled.is_some()))
+                .count();
+            tracing::warn!(
+                items = self.pending.len(),
+                settled_gifts = paid,
+                "the stream was dropped before it was read to the end"
+            );
+            self.pending.clear();
         }
     }
 
@@ -467,12 +483,16 @@ impl Run {
                     if stable {
                         attempt = 0;
                     }
-                    if let Error::RateLimited {
-                        retry_after: Some(wait),
-                        ..
-                    } = &error
-                    {
-                        self.limiter().block_until(Instant::now() + *wait);
+                    // A 429 blocks every client of this sign server; one that does not say for
+                    // how long blocks it for a conservative minute.
+                    let server_wait = match &error {
+                        Error::RateLimited { retry_after, .. } => {
+                            Some(retry_after.unwrap_or(limit::DEFAULT_RATE_LIMIT_WAIT))
+                        }
+                        _ => None,
+                    };
+                    if let Some(wait) = server_wait {
+                        self.limiter().block_until(Instant::now() + wait);
                     }
                     let retry = error.is_retryable();
                     if was_connected {
@@ -503,12 +523,12 @@ impl Run {
                     }
                     let mut delay = backoff.delay(attempt, rand::random::<f64>());
                     match &error {
-                        Error::RateLimited {
-                            retry_after: Some(wait),
-                            ..
-                        } => delay = delay.max(*wait),
-                        // Retrying a refused socket at once never helps (protocol.md §3.3).
-                        Error::HandshakeRejected { .. } => {
+                        Error::RateLimited { .. } => {
+                            delay = delay.max(server_wait.unwrap_or_default())
+                        }
+                        // Retrying a refused socket at once never helps (protocol.md §3.3),
+                        // and a bot check does not clear in a couple of seconds.
+                        Error::HandshakeRejected { .. } | Error::BotCheck(_) => {
                             delay = delay.max(backoff.ceiling(attempt + 2))
                         }
                         _ => {}
@@ -615,11 +635,10 @@ impl Run {
     /// request about to go out.
     async fn sign_turn(&mut self, attempt: u32) -> Result<(), Outcome> {
         loop {
-            let (wait, why) = self.limiter().wait(Instant::now());
-            if wait.is_zero() {
-                self.limiter().record(Instant::now());
-                return Ok(());
-            }
+            let (wait, why) = match self.limiter().acquire(Instant::now()) {
+                Ok(()) => return Ok(()),
+                Err(wait) => wait,
+            };
             let reason = self.budget_reason(why);
             tracing::info!(wait_ms = wait.as_millis() as u64, %reason, "waiting to sign");
             self.state.send_replace(ConnectionState::Reconnecting {
@@ -657,8 +676,7 @@ impl Run {
             }
         }
         let url = ws::build_url(cfg, &signed.result, room_id);
-        let authenticated = cfg.trust_sign_server_with_session
-            && cfg.session_id.as_ref().is_some_and(|s| !s.is_empty());
+        let authenticated = cfg.session_goes_to_sign_server();
         tracing::debug!(room_id, authenticated, "opening the push socket");
         let opened = tokio::time::timeout(
             cfg.connect_timeout,

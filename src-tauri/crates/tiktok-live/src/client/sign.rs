@@ -91,7 +91,7 @@ impl EulerSigner {
         // The TikTok login goes to the sign server only when the user trusts that host with
         // it (TikTokLive's whitelist rule): whoever holds it can act as the user.
         let cfg = http.config();
-        if cfg.trust_sign_server_with_session {
+        if cfg.trusts_sign_host(&self.base_url) {
             if let Some(session) = cfg.session_id.as_ref().filter(|s| !s.is_empty()) {
                 q.push(("session_id".into(), session.expose().trim().to_string()));
                 q.push(("tt_target_idc".into(), "useast1a".into()));
@@ -101,13 +101,20 @@ impl EulerSigner {
     }
 }
 
-/// Seconds to wait from a 429's headers: `Retry-After` (seconds), else a reset timestamp.
+/// How long to wait from a 429's headers: `Retry-After` (seconds or an HTTP date), else a
+/// reset timestamp. `None` when the server did not say.
 pub fn retry_after(reply: &super::http::Reply, now_unix: u64) -> Option<Duration> {
-    if let Some(secs) = reply
-        .header("retry-after")
-        .and_then(|v| v.trim().parse::<u64>().ok())
-    {
-        return Some(Duration::from_secs(secs));
+    if let Some(value) = reply.header("retry-after").map(str::trim) {
+        if let Ok(secs) = value.parse::<u64>() {
+            return Some(Duration::from_secs(secs));
+        }
+        if let Ok(at) = httpdate::parse_http_date(value) {
+            let at_unix = at
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            return Some(Duration::from_secs(at_unix.saturating_sub(now_unix)));
+        }
     }
     for name in ["x-ratelimit-reset", "ratelimit-reset"] {
         if let Some(reset) = reply
@@ -250,7 +257,7 @@ impl Signer for DirectTtwid {
             let url = format!("{}/", http.config().web_base);
             let reply = http.get(&url, &[], &[]).await?;
             if http.cookie("ttwid").is_none() {
-                return Err(Error::Blocked(format!(
+                return Err(Error::BotCheck(format!(
                     "no ttwid cookie from the home page (HTTP {})",
                     reply.status
                 )));
@@ -302,6 +309,22 @@ mod tests {
         assert_eq!(
             retry_after(&reply(&[("ratelimit-reset", "12")]), 5),
             Some(Duration::from_secs(12))
+        );
+        assert_eq!(
+            retry_after(
+                &reply(&[("retry-after", "Tue, 14 Nov 2023 22:14:50 GMT")]),
+                1_700_000_000
+            ),
+            Some(Duration::from_secs(90)),
+            "an HTTP date"
+        );
+        assert_eq!(
+            retry_after(
+                &reply(&[("retry-after", "Tue, 14 Nov 2023 22:00:00 GMT")]),
+                1_700_000_000
+            ),
+            Some(Duration::ZERO),
+            "a date in the past"
         );
         assert_eq!(retry_after(&reply(&[]), 0), None);
     }
