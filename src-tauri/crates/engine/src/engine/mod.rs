@@ -186,11 +186,7 @@ impl Engine {
             resumed: 0,
             interrupted: recovery.interrupted,
             unreadable: recovery.unreadable,
-            warnings: profile
-                .trigger_conflicts()
-                .into_iter()
-                .map(|c| c.message)
-                .collect(),
+            warnings: profile.warnings(),
         };
         for w in &report.warnings {
             reporter.warning(w.clone());
