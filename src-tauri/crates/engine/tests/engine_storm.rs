@@ -241,7 +241,7 @@ fn start(json: &str, rec: &Recorder, data: Option<&std::path::Path>) -> (Engine,
 }
 
 #[tokio::test(start_paused = true)]
-async fn waiting_items_expire_unpaid_after_20_s_paid_after_5_minutes() {
+async fn unpaid_items_expire_after_20_s_even_paused_paid_items_do_not_age_while_paused() {
     let rec = Recorder::new();
     let (engine, h) = start(STORM, &rec, None);
     let mut rx = h.subscribe();
