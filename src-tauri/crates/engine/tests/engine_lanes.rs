@@ -178,7 +178,7 @@ fn finals(rx: &mut broadcast::Receiver<EngineUpdate>) -> Vec<(u64, ItemStatus)> 
 
 fn overflow_profile(policy: &str, protect: bool) -> Profile {
     profile(&format!(
-        r#"{{"schemaVersion": 1,
+        r#"{{"schemaVersion": 2,
         "lanes": [{{"name": "minecraft", "maxDepth": 3, "overflow": "{policy}", "protectPaid": {protect}}}],
         "actions": [
           {{"id": "say", "steps": [{{"type": "command", "template": "say {{user}}"}}]}},
@@ -431,4 +431,43 @@ async fn panic_button_clears_and_pauses_every_lane() {
     h.drain().await.unwrap();
     assert_eq!(rec.commands().len(), ran + 2);
     engine.shutdown(Shutdown::Drain).await;
+}
+
+/// Schema version 1 ran a likes rule once per threshold crossed, and the old starter's
+/// `time add 1000` was written for that: loaded today, it must still skip 1000 ticks per 100
+/// likes, not once per like message nor once per merged run.
+#[tokio::test(start_paused = true)]
+async fn the_version_1_starter_still_skips_time_once_per_100_likes() {
+    let p = profile(include_str!("fixtures/v1-minecraft-starter.json"));
+    let rule = p.rules.iter().find(|r| r.id == "likes-time").unwrap();
+    assert!(rule.run_per_threshold);
+    assert!(
+        p.warnings()
+            .iter()
+            .any(|w| w.contains("likes-time") && w.contains("runPerThreshold")),
+        "{:?}",
+        p.warnings()
+    );
+    let rec = Recorder::new();
+    let (engine, h) = start(&p, &rec);
+    h.pause("minecraft").unwrap();
+    // 250 likes at once (two thresholds), then 50, 50, 50: 400 in all, four thresholds.
+    for (i, (count, total)) in [(250u32, 250u64), (50, 300), (50, 350), (50, 400)]
+        .into_iter()
+        .enumerate()
+    {
+        h.submit_input(Input {
+            msg_id: 200 + i as u64,
+            is_history: false,
+            user: Some(viewer(4)),
+            payload: Payload::Like { count, total },
+        })
+        .await
+        .unwrap();
+    }
+    h.drain().await.unwrap();
+    h.resume("minecraft").unwrap();
+    h.drain().await.unwrap();
+    engine.shutdown(Shutdown::Drain).await;
+    assert_eq!(rec.commands(), vec!["time add 1000"; 4]);
 }

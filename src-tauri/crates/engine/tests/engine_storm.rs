@@ -241,7 +241,7 @@ fn start(json: &str, rec: &Recorder, data: Option<&std::path::Path>) -> (Engine,
 }
 
 #[tokio::test(start_paused = true)]
-async fn waiting_items_expire_unpaid_after_20_s_paid_after_5_minutes() {
+async fn unpaid_items_expire_after_20_s_even_paused_paid_items_do_not_age_while_paused() {
     let rec = Recorder::new();
     let (engine, h) = start(STORM, &rec, None);
     let mut rx = h.subscribe();
@@ -258,17 +258,43 @@ async fn waiting_items_expire_unpaid_after_20_s_paid_after_5_minutes() {
         "{f:?}"
     );
     assert_eq!(h.lanes()[0].waiting, 2);
-    tokio::time::sleep(Duration::from_secs(280)).await;
+    // The streamer's 6-minute break: paid items do not age while the lane is paused.
+    tokio::time::sleep(Duration::from_secs(340)).await;
     let f = finals(&mut rx);
-    assert_eq!(f.len(), 2, "{f:?}");
-    assert!(f
-        .iter()
-        .all(|(_, s)| matches!(s, ItemStatus::Expired { reason } if reason.contains("maxAgeMs"))));
+    assert!(f.is_empty(), "{f:?}");
     h.resume("minecraft").unwrap();
     h.drain().await.unwrap();
-    assert!(rec.commands().is_empty());
-    assert_eq!(h.lanes()[0].expired, 3);
+    assert_eq!(rec.commands(), vec!["paid creeper user2"; 2]);
+    assert_eq!(h.lanes()[0].expired, 1);
     engine.shutdown(Shutdown::Drain).await;
+}
+
+/// Only paused time is discounted: a paid item waiting behind a stuck output ages before
+/// and after a pause (230 s + 70 s = the 5-minute limit), not during its 10 minutes.
+#[tokio::test(start_paused = true)]
+async fn paid_items_age_before_and_after_a_pause_but_not_during_it() {
+    // The first command takes 1000 s: the second item waits behind it (an outage counts).
+    let rec = Recorder::new().with_command_time(Duration::from_secs(1000));
+    let (engine, h) = start(STORM, &rec, None);
+    let mut rx = h.subscribe();
+    h.submit_input(roses(1, 1, 1)).await.unwrap();
+    h.submit_input(roses(2, 2, 1)).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(230)).await;
+    h.pause("minecraft").unwrap();
+    tokio::time::sleep(Duration::from_secs(600)).await;
+    let f = finals(&mut rx);
+    assert!(f.is_empty(), "{f:?}");
+    h.resume("minecraft").unwrap();
+    tokio::time::sleep(Duration::from_secs(69)).await;
+    let f = finals(&mut rx);
+    assert!(f.is_empty(), "{f:?}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let f = finals(&mut rx);
+    assert!(
+        matches!(&f[..], [(_, ItemStatus::Expired { reason })] if reason.contains("maxAgeMs")),
+        "{f:?}"
+    );
+    engine.shutdown(Shutdown::Persist).await;
 }
 
 /// An output stuck for minutes (an RCON outage): the paid backlog behind it does not all fire
@@ -445,4 +471,59 @@ async fn spilled_paid_items_resume_after_a_restart_in_order() {
         .collect();
     assert_eq!(rec.commands(), want);
     engine.shutdown(Shutdown::Drain).await;
+}
+
+/// A paid item that waits in the store but cannot be read back is not silently forgotten:
+/// its row is marked failed with the reason and the queue view is told, so it neither shows
+/// as waiting forever nor comes back at every start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paid_item_unreadable_in_the_store_is_marked_failed_and_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = Recorder::new();
+    let (engine, h) = start(SMALL, &rec, Some(dir.path()));
+    let mut rx = h.subscribe();
+    h.pause("minecraft").unwrap();
+    for i in 0..8 {
+        h.submit_input(roses(100 + i, 200 + i, 1)).await.unwrap();
+    }
+    h.drain().await.unwrap();
+    // Runs after every write sent before it: the spilled rows are in the file.
+    h.stats().await.unwrap();
+    let db =
+        rusqlite::Connection::open(dir.path().join(livetrigger_engine::engine::store::DB_FILE))
+            .unwrap();
+    db.busy_timeout(Duration::from_secs(5)).unwrap();
+    let bad: i64 = db
+        .query_row(
+            "SELECT MAX(id) FROM items WHERE status = 'queued' AND paid = 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    db.execute("UPDATE items SET vars = 'not json' WHERE id = ?1", [bad])
+        .unwrap();
+    h.resume("minecraft").unwrap();
+    h.drain().await.unwrap();
+    let stats = h.stats().await.unwrap();
+    engine.shutdown(Shutdown::Drain).await;
+    assert_eq!(rec.commands().len(), 7);
+    let (status, reason): (String, Option<String>) = db
+        .query_row(
+            "SELECT status, reason FROM items WHERE id = ?1",
+            [bad],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(status, "failed");
+    assert!(
+        reason.as_deref().is_some_and(|r| r.contains("read back")),
+        "{reason:?}"
+    );
+    let items: HashMap<String, u64> = stats.items.into_iter().collect();
+    assert_eq!(items.get("failed"), Some(&1), "{items:?}");
+    let shown = finals(&mut rx).into_iter().any(|(id, s)| {
+        id == bad as u64
+            && matches!(s, ItemStatus::Failed { ref reason, .. } if reason.contains("read back"))
+    });
+    assert!(shown, "the queue view is told");
 }

@@ -113,6 +113,10 @@ pub struct QueueItem {
     pub queued_ms: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rerun_of: Option<u64>,
+    /// Never merged into another waiting item (each run of a `runPerThreshold` likes rule
+    /// is one run of its own, as the streamer's profile asks).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub keep_separate: bool,
 }
 
 impl QueueItem {

@@ -144,6 +144,10 @@ struct Lane<E> {
     tasks: JoinSet<ItemStatus>,
     running: HashMap<Id, Running>,
     paused: bool,
+    /// When the streamer paused the lane. Paid items do not age while it is paused (a
+    /// 6-minute break must not expire every gift); unpaid ones do, and so does time spent
+    /// waiting on a stuck output.
+    paused_at: Option<Instant>,
     stopping: Option<oneshot::Sender<()>>,
     next_start: Instant,
     idle_waiters: Vec<oneshot::Sender<()>>,
@@ -182,6 +186,7 @@ pub(crate) fn spawn<E: Executor>(
         tasks: JoinSet::new(),
         running: HashMap::new(),
         paused: false,
+        paused_at: None,
         stopping: None,
         next_start: Instant::now(),
         idle_waiters: Vec::new(),
@@ -246,7 +251,11 @@ impl<E: Executor> Lane<E> {
 
     /// When the oldest waiting item in memory expires.
     fn next_expiry(&self) -> Option<Instant> {
-        let paid = self.paid.front().map(|w| w.since + self.max_age(true));
+        let paid = self
+            .paid
+            .front()
+            .filter(|_| self.paused_at.is_none())
+            .map(|w| w.since + self.max_age(true));
         let unpaid = self.unpaid.front().map(|w| w.since + self.max_age(false));
         match (paid, unpaid) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -364,10 +373,14 @@ impl<E: Executor> Lane<E> {
             LaneMsg::Enqueue { item, resume } => self.enqueue(Arc::new(*item), resume),
             LaneMsg::Pause => {
                 self.paused = true;
+                self.paused_at.get_or_insert_with(Instant::now);
                 self.lane_changed();
             }
             LaneMsg::Resume => {
                 self.paused = false;
+                if let Some(at) = self.paused_at.take() {
+                    self.discount_pause(at, Instant::now());
+                }
                 self.lane_changed();
             }
             LaneMsg::Skip => {
@@ -442,9 +455,10 @@ impl<E: Executor> Lane<E> {
         }
         // Like milestones of one rule are one thing happening often: merged, not queued
         // one by one (a storm of likes must not bury everything else).
-        if item.kind == EventKind::Like {
+        if item.kind == EventKind::Like && !item.keep_separate {
             if let Some(pos) = self.unpaid.iter().rposition(|w| {
                 w.item.kind == EventKind::Like
+                    && !w.item.keep_separate
                     && w.item.rule_id == item.rule_id
                     && w.item.action_id == item.action_id
             }) {
@@ -588,9 +602,23 @@ impl<E: Executor> Lane<E> {
         );
     }
 
+    /// Moves the paid items' age clocks forward by the part of the pause each waited through,
+    /// so only the time the lane could have run them counts towards `maxAgeMs`.
+    fn discount_pause(&mut self, at: Instant, now: Instant) {
+        let shift = |since: &mut Instant| {
+            *since += now.saturating_duration_since((*since).max(at));
+        };
+        self.paid.iter_mut().for_each(|w| shift(&mut w.since));
+        self.spilled.iter_mut().for_each(|s| shift(&mut s.since));
+        self.refilling.iter_mut().for_each(|s| shift(&mut s.since));
+    }
+
     /// Expires the waiting items in memory that are past their lane's age limit.
     fn expire_old(&mut self, now: Instant) {
         for paid in [true, false] {
+            if paid && self.paused_at.is_some() {
+                continue;
+            }
             let limit = self.max_age(paid);
             loop {
                 let queue = if paid {
@@ -674,9 +702,37 @@ impl<E: Executor> Lane<E> {
                         Err((id, reason)) => {
                             self.stats.failed += 1;
                             self.reporter.warning(format!(
-                                "lane {}: paid item {id} could not be read back from the store ({reason}); it stays queued there for the next start",
+                                "lane {}: paid item {id} could not be read back from the store ({reason}); marked failed",
                                 self.cfg.name
                             ));
+                            // Its row must not stay `queued` (the queue view would show it
+                            // waiting forever, and every start would try it again). The row
+                            // keeps what it holds; the update only needs the id and lane.
+                            let placeholder = Arc::new(QueueItem {
+                                id,
+                                lane: self.cfg.name.clone(),
+                                rule_id: String::new(),
+                                action_id: String::new(),
+                                kind: EventKind::Gift,
+                                event: format!("paid item {id} (unreadable in the store)"),
+                                msg_id: 0,
+                                username: None,
+                                paid: true,
+                                vars: Default::default(),
+                                steps: Vec::new(),
+                                queued_ms: wall_ms(),
+                                rerun_of: None,
+                                keep_separate: false,
+                            });
+                            self.reporter.finished(
+                                &placeholder,
+                                ItemStatus::Failed {
+                                    reason: format!(
+                                        "could not be read back from the store: {reason}"
+                                    ),
+                                    may_have_run: false,
+                                },
+                            );
                         }
                     }
                 }

@@ -52,11 +52,16 @@ impl CompiledRule {
                 .find(|a| &a.id == id)
                 .is_some_and(Action::has_command)
         });
-        let mode = rule.streak_mode.unwrap_or(if sends_command {
-            StreakMode::PerUnit
-        } else {
+        let mode = if rule.trigger.is_streak_value() {
+            // Fires once per streak whatever the configured mode (the profile warns).
             StreakMode::PerStreak
-        });
+        } else {
+            rule.streak_mode.unwrap_or(if sends_command {
+                StreakMode::PerUnit
+            } else {
+                StreakMode::PerStreak
+            })
+        };
         let command = match &rule.trigger {
             Trigger::ChatCommand { command } => Some(command.trim().to_lowercase()),
             _ => None,
@@ -182,8 +187,8 @@ pub enum Skip {
         remaining_ms: u64,
     },
     AlreadyFiredThisStream,
-    /// Units of a streak above the rule's `maxPerStreak` (once-per-unit mode): not run, but
-    /// recorded so the streamer can see why a huge streak ran fewer times.
+    /// Units of a streak above the rule's `maxPerStreak` (once-per-unit and live modes): not
+    /// run, but recorded so the streamer can see why a huge streak ran fewer times.
     OverStreakCap {
         cap: u32,
         units: u32,
@@ -286,6 +291,10 @@ pub struct MatchState {
     /// Ledgers from before a restart, by slot, taken over by the first message of the slot
     /// that continues their streak.
     restored: HashMap<Slot, LedgerState>,
+    /// (rule id, streak) pairs whose "whole streak worth N coins" rule has fired (or was
+    /// stopped by a filter): such a rule acts once per streak. Keyed by rule id, not index,
+    /// so a reload mid-streak does not let the late final fire it again.
+    streak_value_fired: HashSet<(String, StreakKey)>,
     ledger_sweep: Option<Instant>,
     user_until: HashMap<(usize, u64), Instant>,
     global_until: HashMap<usize, Instant>,
@@ -352,6 +361,9 @@ impl MatchState {
         self.ledger_sweep = Some(now);
         self.ledgers
             .retain(|_, l| now.saturating_duration_since(l.touched) < LEDGER_MEMORY);
+        let ledgers = &self.ledgers;
+        self.streak_value_fired
+            .retain(|(_, key)| ledgers.contains_key(key));
         self.user_until.retain(|_, until| *until > now);
         self.global_until.retain(|_, until| *until > now);
     }
@@ -560,35 +572,19 @@ fn gift_runs(mode: StreakMode, cap: u32, u: GiftUnits) -> Option<(u32, u64)> {
     }
 }
 
-/// The units of a streak as a "whole streak worth at least `min` coins" rule sees them: none
-/// until the streak's value reaches `min`, then all of them. So the rule fires once, when the
-/// threshold is crossed, with the whole streak in `{count}` (and units arriving later, e.g.
-/// after a lost final, add to it like for any rule).
-fn streak_value_units(u: GiftUnits, coins: u32, min: u64) -> GiftUnits {
-    let counted = |units: u32| {
-        if u64::from(units) * u64::from(coins) >= min {
-            units
-        } else {
-            0
-        }
-    };
-    GiftUnits {
-        settled_before: counted(u.settled_before),
-        settled_after: counted(u.settled_after),
-        live_before: counted(u.live_before),
-        live_after: counted(u.live_after),
-    }
-}
-
-/// The units a once-per-unit rule leaves out because of its cap, if any.
+/// The units a once-per-unit or live rule leaves out because of its cap, if any.
 fn units_over_cap(mode: StreakMode, cap: u32, u: GiftUnits) -> Option<Skip> {
     let cap = cap.max(1);
-    if mode != StreakMode::PerUnit {
-        return None;
-    }
-    let new_units = u.settled_after.saturating_sub(u.settled_before);
-    let runs = u.settled_after.min(cap) - u.settled_before.min(cap);
-    let over = new_units - runs;
+    let over = match mode {
+        StreakMode::PerUnit => {
+            let new_units = u.settled_after.saturating_sub(u.settled_before);
+            let runs = u.settled_after.min(cap) - u.settled_before.min(cap);
+            new_units - runs
+        }
+        // Live runs stop adding units at the cap: the rest were paid for and must show up.
+        StreakMode::Live => u.live_after.saturating_sub(u.live_before.max(cap)),
+        StreakMode::PerStreak => 0,
+    };
     (over > 0).then_some(Skip::OverStreakCap { cap, units: over })
 }
 
@@ -686,40 +682,59 @@ pub fn evaluate(
                 if !matches {
                     continue;
                 }
-                let units = match &rule.trigger {
-                    Trigger::GiftCoins {
-                        streak_coins_at_least: Some(n),
-                        ..
-                    } => streak_value_units(units, g.coins, *n),
-                    _ => units,
-                };
-                if let Some(over) = units_over_cap(cr.mode, rule.max_per_streak, units) {
-                    if let Skip::OverStreakCap { units: n, .. } = over {
-                        let mut v = vars.clone();
-                        v.count = Some(u64::from(n));
-                        v.coins = Some(u64::from(n) * u64::from(g.coins));
-                        out.paid_skips.push(PaidSkip {
-                            rule: i,
-                            rule_id: rule.id.clone(),
-                            skip: over.clone(),
-                            vars: v,
-                        });
+                if let Trigger::GiftCoins {
+                    streak_coins_at_least: Some(min),
+                    ..
+                } = &rule.trigger
+                {
+                    // Once per streak, when its settled value first reaches `min`, with the
+                    // whole streak in `{count}`; never again for that streak (a late final
+                    // after a timeout, a later settle), whatever the streak mode says.
+                    let worth = u64::from(units.settled_after) * u64::from(g.coins);
+                    if worth < *min || units.settled_after == units.settled_before {
+                        continue;
                     }
-                    out.skipped.push((rule.id.clone(), over));
-                }
-                let Some((runs, count)) = gift_runs(cr.mode, rule.max_per_streak, units) else {
-                    continue;
-                };
-                vars.count = Some(count);
-                vars.coins = Some(count * u64::from(g.coins));
-                paid = true;
-                unit_coins = u64::from(g.coins);
-                paid_units = if cr.mode == StreakMode::PerUnit {
-                    u64::from(runs)
+                    if let (true, Some(key)) = (g.streakable, input.streak_key()) {
+                        if !state.streak_value_fired.insert((rule.id.clone(), key)) {
+                            continue;
+                        }
+                    }
+                    let count = u64::from(units.settled_after);
+                    vars.count = Some(count);
+                    vars.coins = Some(worth);
+                    paid = true;
+                    unit_coins = u64::from(g.coins);
+                    paid_units = count;
+                    1
                 } else {
-                    count
-                };
-                runs
+                    if let Some(over) = units_over_cap(cr.mode, rule.max_per_streak, units) {
+                        if let Skip::OverStreakCap { units: n, .. } = over {
+                            let mut v = vars.clone();
+                            v.count = Some(u64::from(n));
+                            v.coins = Some(u64::from(n) * u64::from(g.coins));
+                            out.paid_skips.push(PaidSkip {
+                                rule: i,
+                                rule_id: rule.id.clone(),
+                                skip: over.clone(),
+                                vars: v,
+                            });
+                        }
+                        out.skipped.push((rule.id.clone(), over));
+                    }
+                    let Some((runs, count)) = gift_runs(cr.mode, rule.max_per_streak, units) else {
+                        continue;
+                    };
+                    vars.count = Some(count);
+                    vars.coins = Some(count * u64::from(g.coins));
+                    paid = true;
+                    unit_coins = u64::from(g.coins);
+                    paid_units = if cr.mode == StreakMode::PerUnit {
+                        u64::from(runs)
+                    } else {
+                        count
+                    };
+                    runs
+                }
             }
             (Trigger::Follow, Payload::Follow)
             | (Trigger::Share, Payload::Share)
@@ -735,10 +750,16 @@ pub fn evaluate(
                 if total == 0 {
                     continue;
                 }
-                // One run that says how many thresholds were crossed: a like storm is one
-                // thing happening fast, not a queue of identical runs.
-                vars.count = Some(total.min(MAX_LIKE_RUNS));
-                1
+                if rule.run_per_threshold {
+                    // Schema version 1's meaning, kept for migrated profiles: a run per
+                    // threshold, `{count}` = the likes in the message (already in `vars`).
+                    u32::try_from(total.min(MAX_LIKE_RUNS)).unwrap_or(1)
+                } else {
+                    // One run that says how many thresholds were crossed: a like storm is one
+                    // thing happening fast, not a queue of identical runs.
+                    vars.count = Some(total.min(MAX_LIKE_RUNS));
+                    1
+                }
             }
             (Trigger::ChatCommand { .. }, Payload::Chat { text }) => {
                 let text = text.trim();

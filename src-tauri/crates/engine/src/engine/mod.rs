@@ -215,11 +215,7 @@ impl Engine {
         let mut report = StartReport {
             interrupted: recovery.interrupted,
             unreadable: recovery.unreadable,
-            warnings: profile
-                .trigger_conflicts()
-                .into_iter()
-                .map(|c| c.message)
-                .collect(),
+            warnings: profile.warnings(),
             events_deleted: recovery.events_deleted,
             ..StartReport::default()
         };

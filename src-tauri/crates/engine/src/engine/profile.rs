@@ -45,6 +45,11 @@ fn v1_to_v2(mut value: Value) -> Result<Value, String> {
             if let Some(n) = trigger.remove("per_user") {
                 trigger.insert("perUser".into(), n);
             }
+            // Version 1 ran the rule once per threshold crossed, `{count}` = the message's
+            // likes; a migrated profile keeps doing so (its commands were written for it).
+            if let Some(rule) = rule.as_object_mut() {
+                rule.insert("runPerThreshold".into(), Value::Bool(true));
+            }
             continue;
         }
         if trigger.get("type").and_then(Value::as_str) != Some("giftCoins") {
@@ -401,6 +406,12 @@ impl Profile {
                 }
                 _ => {}
             }
+            if r.run_per_threshold && !matches!(r.trigger, Trigger::Likes { .. }) {
+                return Err(invalid(
+                    format!("rules[{i}].runPerThreshold"),
+                    "only for likes rules",
+                ));
+            }
             if r.max_per_streak == 0 {
                 return Err(invalid(
                     format!("rules[{i}].maxPerStreak"),
@@ -427,6 +438,31 @@ pub struct TriggerConflict {
 }
 
 impl Profile {
+    /// What loads but deserves the streamer's attention: name-vs-id conflicts and rule
+    /// options that do not do what they may seem to.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .trigger_conflicts()
+            .into_iter()
+            .map(|c| c.message)
+            .collect();
+        for r in self.rules.iter().filter(|r| r.enabled) {
+            if r.trigger.is_streak_value() && r.streak_mode.is_some() {
+                out.push(format!(
+                    "rule {:?}: streakMode is ignored: a streakCoinsAtLeast rule fires once per streak, when the streak's value first reaches the threshold",
+                    r.id
+                ));
+            }
+            if r.run_per_threshold {
+                out.push(format!(
+                    "rule {:?}: runPerThreshold is set (kept from a schema version 1 profile): one run per like threshold crossed, with {{count}} = the likes in the message; remove it for one run per like message with {{count}} = thresholds crossed",
+                    r.id
+                ));
+            }
+        }
+        out
+    }
+
     /// Name-vs-id conflicts, knowing gift ids from the built-in catalogue and from rules that
     /// give both a name and an id.
     pub fn trigger_conflicts(&self) -> Vec<TriggerConflict> {
@@ -886,6 +922,14 @@ mod tests {
             }
         );
         assert!(p.to_json().contains("\"perUser\": 50"));
+        // Version 1's meaning of a likes rule is kept, and said.
+        assert!(p.rules[3].run_per_threshold);
+        assert!(!p.rules[2].run_per_threshold);
+        assert!(p.to_json().contains("\"runPerThreshold\": true"));
+        assert!(p
+            .warnings()
+            .iter()
+            .any(|w| w.contains("\"l\": runPerThreshold")));
         assert_eq!(p.schema_version, SCHEMA_VERSION);
         assert_eq!(
             p.rules[0].trigger,
@@ -1007,5 +1051,39 @@ mod tests {
             c[0].message
         );
         assert_eq!(c[0].gift_id, 5655);
+    }
+
+    #[test]
+    fn rule_options_that_do_not_apply_are_refused_or_warned_about() {
+        let with = |rule: &str| {
+            format!(
+                r#"{{"schemaVersion": 2,
+                "actions": [{{"id": "a", "steps": [{{"type": "command", "template": "say hi"}}]}}],
+                "rules": [{rule}]}}"#
+            )
+        };
+        let err = Profile::from_json(&with(
+            r#"{"id": "f", "trigger": {"type": "follow"}, "runPerThreshold": true, "actions": ["a"]}"#,
+        ));
+        assert!(
+            matches!(err, Err(ProfileError::Invalid { ref path, .. }) if path == "rules[0].runPerThreshold"),
+            "{err:?}"
+        );
+        let p = Profile::from_json(&with(
+            r#"{"id": "big", "trigger": {"type": "giftCoins", "streakCoinsAtLeast": 100}, "streakMode": "perUnit", "actions": ["a"]}"#,
+        ))
+        .unwrap();
+        let w = p.warnings();
+        assert!(
+            w.len() == 1 && w[0].contains("streakMode is ignored"),
+            "{w:?}"
+        );
+        // A version 2 likes rule keeps the new meaning and says nothing.
+        let p = Profile::from_json(&with(
+            r#"{"id": "l", "trigger": {"type": "likes", "every": 100}, "actions": ["a"]}"#,
+        ))
+        .unwrap();
+        assert!(!p.rules[0].run_per_threshold);
+        assert!(p.warnings().is_empty());
     }
 }

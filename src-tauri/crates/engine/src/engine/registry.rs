@@ -302,6 +302,7 @@ impl Core {
                     steps,
                     queued_ms: wall_ms(),
                     rerun_of: None,
+                    keep_separate: false,
                 };
                 self.reporter.rejected(
                     &Arc::new(item),
@@ -345,6 +346,7 @@ impl Core {
                         steps,
                         queued_ms: wall_ms(),
                         rerun_of: None,
+                        keep_separate: rule.rule.run_per_threshold,
                     };
                     let sent = self.lane(&lane_name).is_some_and(|l| {
                         l.send(LaneMsg::Enqueue {
@@ -377,8 +379,8 @@ impl Core {
         };
         self.rules = RuleSet::new(&profile.rules, &profile.actions);
         self.state.rules_changed();
-        for c in profile.trigger_conflicts() {
-            self.reporter.warning(c.message);
+        for w in profile.warnings() {
+            self.reporter.warning(w);
         }
         self.book = book.clone();
         let mut lanes = self.lanes.write().unwrap_or_else(|p| p.into_inner());

@@ -33,7 +33,9 @@ pub enum Trigger {
     /// - `unitCoinsAtLeast` / `unitCoinsAtMost`: *each unit* is worth this much (a Rose is 1
     ///   coin however many are sent);
     /// - `streakCoinsAtLeast`: *the whole streak* is worth at least this much (100 Roses in one
-    ///   streak = 100 coins). The rule fires when the streak's settled value reaches it.
+    ///   streak = 100 coins). The rule fires once per streak, when the streak's settled value
+    ///   first reaches it, whatever its streak mode; later units of that streak (a late
+    ///   final after a timeout) never fire it again.
     ///
     /// Schema version 1 called the unit range `min`/`max`; such profiles are migrated.
     GiftCoins {
@@ -65,6 +67,20 @@ pub enum Trigger {
     },
     StreamStart,
     StreamEnd,
+}
+
+impl Trigger {
+    /// A "whole streak worth at least N coins" rule: it fires once per streak, so its
+    /// streak mode does not apply.
+    pub fn is_streak_value(&self) -> bool {
+        matches!(
+            self,
+            Trigger::GiftCoins {
+                streak_coins_at_least: Some(_),
+                ..
+            }
+        )
+    }
 }
 
 /// When and how often a gift rule fires for a streak (protocol.md §4.2).
@@ -125,6 +141,16 @@ pub struct Rule {
     /// Cap of runs per streak in [`StreakMode::PerUnit`] and [`StreakMode::Live`].
     #[serde(default = "default_max_per_streak")]
     pub max_per_streak: u32,
+    /// Likes rules only: one run per threshold crossed, each with `{count}` = the likes in
+    /// the message, never merged with other runs in the lane. This is what schema version 1
+    /// did (migrated likes rules get it); unset, a like message that crosses thresholds is
+    /// one run with `{count}` = thresholds crossed.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub run_per_threshold: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn yes() -> bool {

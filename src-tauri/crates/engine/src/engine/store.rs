@@ -549,6 +549,8 @@ fn item_from_row(r: &rusqlite::Row<'_>) -> Result<QueueItem, String> {
         steps: serde_json::from_str(&steps).map_err(|e| e.to_string())?,
         queued_ms: r.get(11).map_err(get)?,
         rerun_of: r.get::<_, Option<i64>>(12).map_err(get)?.map(|v| v as u64),
+        // Not stored: only unpaid like runs set it, and those do not outlive a restart.
+        keep_separate: false,
     })
 }
 

@@ -82,6 +82,7 @@ fn rule(id: &str, trigger: Trigger) -> Rule {
         actions: vec!["cmd".into()],
         streak_mode: None,
         max_per_streak: DEFAULT_MAX_PER_STREAK,
+        run_per_threshold: false,
     }
 }
 
@@ -935,4 +936,131 @@ fn a_restart_settles_only_what_the_stored_ledger_left_and_drops_seen_ids() {
         &[rose(30, 3, 77, 4, Some((4, Settle::Final)))],
     );
     assert_eq!(fired, vec![("rose".into(), 4)]);
+}
+
+fn streak_value_rule(mode: Option<StreakMode>) -> Rule {
+    let mut r = rule(
+        "fanfare",
+        Trigger::GiftCoins {
+            unit_coins_at_least: None,
+            unit_coins_at_most: None,
+            streak_coins_at_least: Some(100),
+        },
+    );
+    r.streak_mode = mode;
+    r
+}
+
+#[test]
+fn a_whole_streak_value_rule_fires_once_per_streak_in_every_mode() {
+    for mode in [
+        None,
+        Some(StreakMode::PerUnit),
+        Some(StreakMode::PerStreak),
+        Some(StreakMode::Live),
+    ] {
+        let rules = RuleSet::new(&[streak_value_rule(mode)], &actions());
+        let mut state = MatchState::new();
+        let now = Instant::now();
+        let mut fired = Vec::new();
+        let mut skips = Vec::new();
+        let events = [
+            rose(1, 3, 11, 60, None),
+            rose(2, 3, 11, 120, None),
+            rose(3, 3, 11, 150, None),
+            rose(4, 3, 11, 150, Some((150, Settle::Final))),
+            // A settle of more units of the same streak (a replay with another id).
+            rose(5, 3, 11, 160, Some((160, Settle::Final))),
+        ];
+        for e in &events {
+            let out = evaluate(e, &rules, &mut state, now);
+            fired.extend(out.matches.iter().map(|m| (m.runs, m.vars.count)));
+            skips.extend(out.paid_skips);
+        }
+        assert_eq!(fired, vec![(1, Some(150))], "mode {mode:?}");
+        assert!(skips.is_empty(), "mode {mode:?}: {skips:?}");
+    }
+}
+
+#[test]
+fn a_whole_streak_value_rule_does_not_fire_again_for_the_late_final_after_a_timeout() {
+    for mode in [None, Some(StreakMode::PerStreak), Some(StreakMode::Live)] {
+        let rules = RuleSet::new(&[streak_value_rule(mode)], &actions());
+        let mut state = MatchState::new();
+        let now = Instant::now();
+        let mut fired = Vec::new();
+        for e in [
+            rose(1, 3, 11, 120, Some((120, Settle::Timeout))),
+            // The real final arrives late: 10 more units than the timeout counted.
+            rose(2, 3, 11, 130, Some((10, Settle::Late))),
+        ] {
+            let out = evaluate(&e, &rules, &mut state, now);
+            fired.extend(out.matches.iter().map(|m| (m.runs, m.vars.count)));
+        }
+        assert_eq!(fired, vec![(1, Some(120))], "mode {mode:?}");
+    }
+}
+
+#[test]
+fn live_units_over_the_streak_cap_are_reported_as_paid_skips() {
+    let mut capped = with_mode(gift_rule("rose", "Rose"), StreakMode::Live);
+    capped.max_per_streak = 3;
+    let rules = RuleSet::new(&[capped], &actions());
+    let mut state = MatchState::new();
+    let now = Instant::now();
+    let mut fired = Vec::new();
+    let mut skipped = Vec::new();
+    for e in [
+        rose(1, 2, 10, 2, None),
+        rose(2, 2, 10, 5, None),
+        rose(3, 2, 10, 8, None),
+        rose(4, 2, 10, 8, Some((8, Settle::Final))),
+    ] {
+        let out = evaluate(&e, &rules, &mut state, now);
+        fired.extend(out.matches.iter().map(|m| m.vars.count));
+        skipped.extend(
+            out.paid_skips
+                .iter()
+                .map(|p| (p.skip.clone(), p.vars.count)),
+        );
+    }
+    assert_eq!(fired, vec![Some(2), Some(1)]);
+    // Every paid unit is accounted for: 3 run, 2 + 3 skipped with the reason.
+    assert_eq!(
+        skipped,
+        vec![
+            (Skip::OverStreakCap { cap: 3, units: 2 }, Some(2)),
+            (Skip::OverStreakCap { cap: 3, units: 3 }, Some(3)),
+        ]
+    );
+}
+
+#[test]
+fn a_run_per_threshold_likes_rule_runs_once_per_threshold_with_the_message_likes() {
+    let mut old = rule(
+        "old",
+        Trigger::Likes {
+            every: Some(100),
+            per_user: None,
+        },
+    );
+    old.run_per_threshold = true;
+    let new = rule(
+        "new",
+        Trigger::Likes {
+            every: Some(100),
+            per_user: None,
+        },
+    );
+    let rules = RuleSet::new(&[old, new], &actions());
+    let mut state = MatchState::new();
+    let got: Vec<_> = evaluate(&like(1, 2, 250, 250), &rules, &mut state, Instant::now())
+        .matches
+        .into_iter()
+        .map(|m| (m.rule_id, m.runs, m.vars.count))
+        .collect();
+    assert_eq!(
+        got,
+        vec![("old".into(), 2, Some(250)), ("new".into(), 1, Some(2))]
+    );
 }
