@@ -201,7 +201,7 @@ pub fn describe(event: &Event) -> Option<(String, Option<String>, Option<String>
     }
 }
 
-fn push<R: Runtime>(
+pub(crate) fn push<R: Runtime>(
     app: &AppHandle<R>,
     sessions: &LiveSessions,
     kind: String,
@@ -223,13 +223,25 @@ fn push<R: Runtime>(
 
 fn map_state(state: &ClientState) -> (ConnectionState, Option<String>) {
     match state {
-        ClientState::Idle | ClientState::Connecting { .. } => (ConnectionState::Connecting, None),
+        ClientState::Idle => (ConnectionState::Connecting, None),
+        ClientState::Connecting { attempt } => (
+            ConnectionState::Connecting,
+            (*attempt > 1).then(|| format!("attempt {attempt}")),
+        ),
         ClientState::Connected { room_id } => {
             (ConnectionState::Connected, Some(format!("room {room_id}")))
         }
-        ClientState::Reconnecting { reason, .. } => {
-            (ConnectionState::Reconnecting, Some(reason.clone()))
-        }
+        ClientState::Reconnecting {
+            attempt,
+            retry_in_ms,
+            reason,
+        } => (
+            ConnectionState::Reconnecting,
+            Some(format!(
+                "reconnecting in {} s (attempt {attempt}): {reason}",
+                retry_in_ms.div_ceil(1000)
+            )),
+        ),
         ClientState::Ended => (ConnectionState::Ended, None),
         ClientState::Failed { message, .. } => {
             (ConnectionState::Disconnected, Some(message.clone()))
@@ -263,6 +275,11 @@ pub fn connect<R: Runtime>(
         s.connection_detail = Some(target.to_string());
     });
     tracing::info!(%target, "connecting");
+    {
+        use tauri::Manager;
+        let data_dir = app.state::<crate::paths::AppPaths>().data_dir.clone();
+        crate::setup::settings::remember_target(&data_dir, req.target.trim());
+    }
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         use tauri::Manager;
