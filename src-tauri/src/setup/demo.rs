@@ -3,11 +3,12 @@
 //! through their rules without a TikTok account or a Minecraft server.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
 use tauri::{AppHandle, Manager, Runtime, State};
 use ts_rs::TS;
-use webcast_sim::{Script, SimConfig, SimHandle, Simulator, Step};
+use webcast_sim::{Msg, Script, SimConfig, SimHandle, Simulator, Step};
 
 use crate::error::{ErrorCode, IpcError};
 use crate::live::{ConnectRequest, LiveSessions};
@@ -19,6 +20,7 @@ const STEP_MS: u64 = 300;
 #[derive(Default)]
 pub struct DemoState {
     sim: tokio::sync::Mutex<Option<SimHandle>>,
+    runs: AtomicU64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
@@ -32,9 +34,24 @@ pub struct DemoView {
 }
 
 /// The built-in demo stream, slowed down to a watchable pace: the same messages, hence the
-/// same totals (`webcast_sim::script::demo().expected()`).
-pub fn lively_script() -> Script {
-    let demo = webcast_sim::script::demo();
+/// same totals (`webcast_sim::script::demo().expected()`). `run` makes its gift streaks new
+/// ones: the engine remembers streaks it acted on, so a second demo would otherwise be taken
+/// for a replay of the first and run nothing.
+pub fn lively_script(run: u64) -> Script {
+    let mut demo = webcast_sim::script::demo();
+    let fresh = |m: &mut Msg| {
+        if let Msg::Gift { group_id, .. } = m {
+            if *group_id != 0 {
+                *group_id = group_id.wrapping_add(run.wrapping_mul(1_000));
+            }
+        }
+    };
+    demo.history.iter_mut().for_each(fresh);
+    for step in &mut demo.steps {
+        if let Step::Frame { messages } = step {
+            messages.iter_mut().for_each(fresh);
+        }
+    }
     let mut steps = Vec::with_capacity(demo.steps.len() * 2);
     for step in demo.steps {
         let is_wait = matches!(step, Step::Wait { .. });
@@ -56,7 +73,16 @@ impl DemoState {
             crate::live::disconnect(&app.state::<LiveSessions>());
             old.shutdown().await;
         }
-        let config = SimConfig::with_script(lively_script());
+        // A run number no earlier run of this data folder used (seconds since the epoch, plus
+        // the runs of this session): fresh message ids, streaks and room for every demo.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let run = now + self.runs.fetch_add(1, Ordering::Relaxed);
+        let mut config = SimConfig::with_script(lively_script(run));
+        config.msg_id_offset = run.wrapping_mul(10_000) % 1_000_000_000_000_000_000;
+        config.room_id = webcast_sim::DEFAULT_ROOM_ID + run % 1_000_000_000;
         let target = format!("@{}", config.unique_id);
         let addr: SocketAddr = ([127, 0, 0, 1], 0).into();
         let handle = Simulator::start(config, addr).await.map_err(|e| {
@@ -130,11 +156,33 @@ pub async fn demo_status(demo: State<'_, DemoState>) -> Result<DemoView, IpcErro
 mod tests {
     use super::*;
 
+    fn group_ids(s: &Script) -> Vec<u64> {
+        s.steps
+            .iter()
+            .flat_map(|st| match st {
+                Step::Frame { messages } => messages.clone(),
+                _ => Vec::new(),
+            })
+            .filter_map(|m| match m {
+                Msg::Gift { group_id, .. } => Some(group_id),
+                _ => None,
+            })
+            .collect()
+    }
+
     #[test]
-    fn the_lively_demo_has_the_demo_streams_totals() {
-        let lively = lively_script();
+    fn every_lively_demo_has_the_demo_streams_totals_with_its_own_streaks() {
         let plain = webcast_sim::script::demo();
-        assert_eq!(lively.expected(), plain.expected());
-        assert!(lively.steps.len() > plain.steps.len());
+        let first = lively_script(1_700_000_000);
+        let second = lively_script(1_700_000_001);
+        assert_eq!(first.expected(), plain.expected());
+        assert_eq!(second.expected(), plain.expected());
+        assert!(first.steps.len() > plain.steps.len());
+        let (a, b) = (group_ids(&first), group_ids(&second));
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(&b) {
+            // Non-streak gifts keep group 0; every streak is a different one.
+            assert!((*x == 0 && *y == 0) || x != y, "{x} {y}");
+        }
     }
 }

@@ -238,6 +238,10 @@ pub struct SimConfig {
     pub end_grace: Duration,
     /// Maximum entries kept per recorded list.
     pub record_limit: usize,
+    /// Added to every message's `msg_id`. Playing the same script again to a client that
+    /// remembers ids (the app's demo stream, started twice) needs fresh ids, or all of it is
+    /// rightly dropped as duplicates.
+    pub msg_id_offset: u64,
 }
 
 impl Default for SimConfig {
@@ -265,6 +269,7 @@ impl Default for SimConfig {
             enter_room_grace: Duration::from_secs(1),
             end_grace: Duration::from_secs(2),
             record_limit: 100_000,
+            msg_id_offset: 0,
         }
     }
 }
