@@ -168,6 +168,11 @@ test("the same with the keyboard: focus a gift, Enter, choose an action", async 
   await saveMapping(browser);
   assert.ok(profileOnDisk().rules.some((r) => r.id === "doughnut-tnt"));
   await app.screenshot("setup-mapping");
+  // The new rule's editor is open: streak mode, filters, actions.
+  const editor = await rule.$(".rule-editor");
+  await editor.waitForDisplayed({ timeout: 5_000 });
+  await browser.execute((el) => el.scrollIntoView({ block: "end" }), editor);
+  await app.screenshot("setup-rule-editor");
 });
 
 test("the demo stream runs the new rule's command the exact number of times", async () => {

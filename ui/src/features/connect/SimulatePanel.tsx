@@ -42,6 +42,7 @@ export function SimulatePanel() {
             setGiftId(Number(e.target.value));
           }}
         >
+          {gifts.length === 0 && <option value="">Loading gifts…</option>}
           {gifts.map((g) => (
             <option key={g.id} value={g.id}>
               {g.name} ({g.diamondCount} coins)
