@@ -368,8 +368,10 @@ pub fn live_connect<R: Runtime>(
     app: AppHandle<R>,
     sessions: State<'_, LiveSessions>,
     hub: State<'_, StatusHub>,
+    paths: State<'_, crate::paths::AppPaths>,
     request: ConnectRequest,
 ) -> Result<(), IpcError> {
+    let request = crate::setup::settings::with_saved_sign_settings(&paths.data_dir, request);
     connect(&app, &sessions, &hub, request)
 }
 

@@ -349,6 +349,25 @@ pub async fn rcon_test(
     Ok(test_rcon(&host, port, &password).await)
 }
 
+/// The Connect form's request with what Settings → TikTok saved filled in where the form left
+/// it empty: the sign server and its API key (the key never travels through the window).
+pub fn with_saved_sign_settings(
+    data_dir: &Path,
+    mut req: crate::live::ConnectRequest,
+) -> crate::live::ConnectRequest {
+    let blank = |v: &Option<String>| v.as_deref().is_none_or(|s| s.trim().is_empty());
+    let stored = StoredSettings::load(data_dir);
+    if blank(&req.sign_url) && !stored.sign_url.is_empty() {
+        req.sign_url = Some(stored.sign_url);
+    }
+    if blank(&req.api_key) {
+        req.api_key = secrets(data_dir)
+            .get(SecretKey::SignApiKey)
+            .map(|k| k.expose().to_string());
+    }
+    req
+}
+
 /// Remembers the last @user the Connect form used.
 pub fn remember_target(data_dir: &Path, target: &str) {
     let mut stored = StoredSettings::load(data_dir);
@@ -464,6 +483,32 @@ mod tests {
             "{}",
             bad.message
         );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_connect_uses_the_saved_sign_server_and_key_unless_the_form_has_its_own() {
+        let dir = tempfile_dir("connect");
+        let stored = StoredSettings {
+            sign_url: "https://sign.example".into(),
+            ..StoredSettings::default()
+        };
+        stored.save(&dir).unwrap();
+        secrets(&dir)
+            .set(SecretKey::SignApiKey, Some("saved-key"))
+            .unwrap();
+        let req = |sign: Option<&str>, key: Option<&str>| crate::live::ConnectRequest {
+            target: "@a".into(),
+            sign_url: sign.map(str::to_string),
+            api_key: key.map(str::to_string),
+            web_url: None,
+        };
+        let filled = with_saved_sign_settings(&dir, req(None, Some(" ")));
+        assert_eq!(filled.sign_url.as_deref(), Some("https://sign.example"));
+        assert_eq!(filled.api_key.as_deref(), Some("saved-key"));
+        let own = with_saved_sign_settings(&dir, req(Some("http://127.0.0.1:9"), Some("k2")));
+        assert_eq!(own.sign_url.as_deref(), Some("http://127.0.0.1:9"));
+        assert_eq!(own.api_key.as_deref(), Some("k2"));
         let _ = std::fs::remove_dir_all(&dir);
     }
 

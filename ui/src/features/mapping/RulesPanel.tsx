@@ -220,7 +220,7 @@ export function RulesPanel({
   dirty: boolean;
   giftNames: ReadonlyMap<number, string>;
 }) {
-  const { selectedRule, select, updateRule, deleteRule } = useMapping();
+  const { selectedRule, select, updateRule, deleteRule, moveRule } = useMapping();
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
 
   async function testFire(rule: Rule) {
@@ -246,7 +246,7 @@ export function RulesPanel({
         <p className="muted">No rules yet: drag a trigger onto an action.</p>
       )}
       <ol className="rules" id="rules-list">
-        {profile.rules.map((rule) => {
+        {profile.rules.map((rule, index) => {
           const name = rule.name ?? rule.id;
           const open = selectedRule === rule.id;
           const clash = conflicts(profile, rule, giftNames);
@@ -280,6 +280,28 @@ export function RulesPanel({
                       .map((id) => profile.actions.find((a) => a.id === id)?.name ?? id)
                       .join(", ") || "nothing"}
                   </span>
+                </button>
+                <button
+                  type="button"
+                  className="icon"
+                  disabled={index === 0}
+                  aria-label={`Move rule ${name} up`}
+                  onClick={() => {
+                    moveRule(rule.id, -1);
+                  }}
+                >
+                  ↑
+                </button>
+                <button
+                  type="button"
+                  className="icon"
+                  disabled={index === profile.rules.length - 1}
+                  aria-label={`Move rule ${name} down`}
+                  onClick={() => {
+                    moveRule(rule.id, 1);
+                  }}
+                >
+                  ↓
                 </button>
                 <button
                   type="button"

@@ -56,4 +56,16 @@ describe("mapping store", () => {
     expect(draft.rules[0]?.actions).toEqual(["creeper"]);
     expect(isDirty(useMapping.getState())).toBe(false);
   });
+
+  it("moves rules up and down within the list", () => {
+    useMapping.getState().load(profile());
+    useMapping.getState().moveRule("follow-tnt", -1);
+    expect(useMapping.getState().draft!.rules.map((r) => r.id)).toEqual([
+      "follow-tnt",
+      "rose-creeper",
+    ]);
+    useMapping.getState().moveRule("follow-tnt", -1);
+    expect(useMapping.getState().draft!.rules[0]?.id).toBe("follow-tnt");
+    expect(isDirty(useMapping.getState())).toBe(true);
+  });
 });

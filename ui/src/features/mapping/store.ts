@@ -25,6 +25,8 @@ export interface MappingState {
   addRule: (rule: Rule, action?: Action) => void;
   updateRule: (id: string, patch: Partial<Rule>) => void;
   deleteRule: (id: string) => void;
+  /** Moves a rule up (-1) or down (+1): rules for the same event run in list order. */
+  moveRule: (id: string, delta: -1 | 1) => void;
   addAction: (action: Action) => void;
   updateAction: (id: string, patch: Partial<Action>) => void;
   deleteAction: (id: string) => void;
@@ -68,6 +70,17 @@ export const useMapping = create<MappingState>()((set, get) => ({
       draft: { ...d, rules: d.rules.filter((r) => r.id !== id) },
       lastDeleted: { kind: "rule", index, rule },
       selectedRule: get().selectedRule === id ? null : get().selectedRule,
+    });
+  },
+  moveRule: (id, delta) => {
+    get().edit((p) => {
+      const from = p.rules.findIndex((r) => r.id === id);
+      const to = from + delta;
+      if (from < 0 || to < 0 || to >= p.rules.length) return p;
+      const rules = [...p.rules];
+      const [rule] = rules.splice(from, 1);
+      if (rule) rules.splice(to, 0, rule);
+      return { ...p, rules };
     });
   },
   addAction: (action) => {
