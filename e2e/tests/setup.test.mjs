@@ -220,10 +220,12 @@ test("the demo stream runs the new rule's command the exact number of times", as
 test("export, then import, the profile: same rules, no secrets", async () => {
   const { browser } = app;
   await browser.$("#nav-settings").click();
+  const path = join(app.dataDir, "my-profile.json");
+  await typeInto(browser, "#profile-export-path", path);
   await browser.$("#profile-export").click();
   const msg = await browser.$("#profile-message");
   await msg.waitForDisplayed({ timeout: 10_000 });
-  const path = (await msg.getText()).replace(/^Exported to /, "");
+  assert.equal(await msg.getText(), `Exported to ${path}`);
   const exported = readFileSync(path, "utf8");
   assert.ok(!exported.includes(PASSWORD), "no password in the export");
   const before = profileOnDisk();

@@ -159,7 +159,12 @@ pub fn import(data_dir: &Path, json: &str) -> Result<Profile, IpcError> {
 pub fn export(data_dir: &Path, path: Option<&str>) -> Result<PathBuf, IpcError> {
     let (profile, _) = crate::engine::load_profile(data_dir)?;
     let target = match path.map(str::trim).filter(|p| !p.is_empty()) {
-        Some(p) => PathBuf::from(p),
+        Some(p) if Path::new(p).is_absolute() => PathBuf::from(p),
+        Some(p) => {
+            return Err(invalid(format!(
+                "Not exported: give the full path of the file to write, not {p:?}"
+            )))
+        }
         None => {
             let dir = data_dir.join("exports");
             std::fs::create_dir_all(&dir).map_err(|e| {
@@ -386,6 +391,12 @@ mod tests {
         let text = std::fs::read_to_string(&out).unwrap();
         assert!(!text.contains("hunter2") && !text.contains("k-1"));
         assert!(!get(&d).unwrap().json.contains("hunter2"));
+        assert!(export(&d, Some("relative.json"))
+            .unwrap_err()
+            .message
+            .contains("full path"));
+        let chosen = d.join("chosen.json");
+        assert_eq!(export(&d, chosen.to_str()).unwrap(), chosen);
 
         let mut value: Value = serde_json::from_str(&text).unwrap();
         value["rules"].as_array_mut().unwrap().pop();

@@ -348,6 +348,7 @@ function ProfilePanel() {
   const profile = useQuery({ queryKey: ["profile"], queryFn: commands.profileGet });
   const backups = useQuery({ queryKey: ["profile-backups"], queryFn: commands.profileBackups });
   const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
+  const [exportPath, setExportPath] = useState("");
 
   const refresh = () => {
     void queryClient.invalidateQueries({ queryKey: ["profile"] });
@@ -375,13 +376,30 @@ function ProfilePanel() {
         Your rules and actions. Exports never contain passwords or keys. Every save keeps the
         previous version as a backup.
       </p>
+      <label className="field">
+        <span>Export to (empty: a new file in the data folder’s exports)</span>
+        <input
+          id="profile-export-path"
+          type="text"
+          spellCheck={false}
+          placeholder="/home/you/Documents/my-profile.json"
+          value={exportPath}
+          onChange={(e) => {
+            setExportPath(e.target.value);
+          }}
+        />
+      </label>
       <div className="row">
         <button
           id="profile-export"
           type="button"
           className="secondary"
           onClick={() => {
-            run(commands.profileExport({ path: null }).then((p) => `Exported to ${p}`));
+            run(
+              commands
+                .profileExport({ path: exportPath.trim() || null })
+                .then((p) => `Exported to ${p}`),
+            );
           }}
         >
           Export
