@@ -63,6 +63,7 @@ pub fn load_profile(
                 format!("cannot write {}: {e}", path.display()),
             )
         })?;
+        crate::setup::sound::write_starter_sounds(data_dir);
     }
     let file = ProfileFile::new(&path);
     let (profile, problem) = file.load_or_last_good().map_err(|e| {

@@ -21,15 +21,22 @@ pub fn sound_dir(data_dir: &Path) -> PathBuf {
     data_dir.join(folder)
 }
 
-/// A short two-tone chime as 16-bit mono WAV, written by hand so the test needs no asset file.
-pub fn chime_wav() -> Vec<u8> {
+/// Notes played one after the other, as 16-bit mono WAV (written by hand: the app ships its
+/// test and starter sounds without asset files).
+pub fn tones_wav(freqs: &[f64], note_secs: f64) -> Vec<u8> {
     const RATE: u32 = 22_050;
-    let samples: Vec<i16> = (0..RATE / 3)
-        .map(|i| {
-            let t = f64::from(i) / f64::from(RATE);
-            let freq = if i < RATE / 6 { 660.0 } else { 880.0 };
-            let fade = 1.0 - f64::from(i) / f64::from(RATE / 3);
-            (f64::sin(t * freq * std::f64::consts::TAU) * 0.4 * fade * f64::from(i16::MAX)) as i16
+    let per_note = (f64::from(RATE) * note_secs) as u32;
+    let samples: Vec<i16> = freqs
+        .iter()
+        .flat_map(|&freq| {
+            (0..per_note).map(move |i| {
+                let t = f64::from(i) / f64::from(RATE);
+                // A quick fade in and out per note, so there are no clicks between them.
+                let edge = f64::from(i.min(per_note - i)) / f64::from(per_note / 10).max(1.0);
+                let env = edge.min(1.0);
+                (f64::sin(t * freq * std::f64::consts::TAU) * 0.4 * env * f64::from(i16::MAX))
+                    as i16
+            })
         })
         .collect();
     let data_len = u32::try_from(samples.len() * 2).unwrap_or(0);
@@ -50,6 +57,30 @@ pub fn chime_wav() -> Vec<u8> {
         out.extend_from_slice(&s.to_le_bytes());
     }
     out
+}
+
+/// The test sound: two notes.
+pub fn chime_wav() -> Vec<u8> {
+    tones_wav(&[660.0, 880.0], 0.16)
+}
+
+/// The starter profile's `fanfare.wav`: a rising C major chord, note by note.
+pub fn fanfare_wav() -> Vec<u8> {
+    tones_wav(&[523.25, 659.25, 783.99, 1046.5], 0.14)
+}
+
+/// Writes the sounds the starter profile uses, so its sound rule works from the first stream.
+pub fn write_starter_sounds(data_dir: &Path) {
+    let dir = sound_dir(data_dir);
+    let path = dir.join("fanfare.wav");
+    if path.exists() {
+        return;
+    }
+    if let Err(e) =
+        std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, fanfare_wav()))
+    {
+        tracing::warn!(error = %e, path = %path.display(), "cannot write the starter sound");
+    }
 }
 
 /// Copies `from` into the sound folder (keeping its name, or adding `-2`, `-3`… when taken by
@@ -188,7 +219,16 @@ mod tests {
     }
 
     #[test]
-    fn the_chime_is_a_valid_wav() {
+    fn the_generated_sounds_are_valid_wavs() {
+        let dir = std::env::temp_dir().join(format!("lt-starter-sound-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        write_starter_sounds(&dir);
+        assert_eq!(
+            std::fs::read(sound_dir(&dir).join("fanfare.wav")).unwrap(),
+            fanfare_wav()
+        );
+        let _ = std::fs::remove_dir_all(&dir);
         let wav = chime_wav();
         assert_eq!(&wav[0..4], b"RIFF");
         assert_eq!(&wav[8..12], b"WAVE");

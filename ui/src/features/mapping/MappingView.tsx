@@ -354,7 +354,7 @@ export function MappingView() {
                     className="secondary small"
                     id="new-sound"
                     onClick={() => {
-                      addAction(newSoundAction(draft, "New sound", "fanfare.ogg"));
+                      addAction(newSoundAction(draft, "New sound", "fanfare.wav"));
                     }}
                   >
                     + Sound
