@@ -43,6 +43,46 @@ export function startSimulator(args = []) {
     });
   });
 }
+/** Starts `livetrigger-cli rcon-server` (vanilla-like RCON on 127.0.0.1); resolves to
+ * `{host, port, executed(), stop}` where `executed()` lists the commands it ran so far. */
+export function startRconServer(password) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cliBinary, ["rcon-server", "--password", password], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    let started = false;
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`the RCON server did not start:\n${err}`));
+    }, 20_000);
+    child.stderr.on("data", (d) => (err += d));
+    child.stdout.on("data", (d) => {
+      out += d;
+      const m = /^listening on (127\.0\.0\.1):(\d+)\n/.exec(out);
+      if (m && !started) {
+        started = true;
+        clearTimeout(timer);
+        resolve({
+          host: m[1],
+          port: Number(m[2]),
+          executed: () =>
+            out
+              .split("\n")
+              .filter((l) => l.startsWith("exec "))
+              .map((l) => l.slice(5)),
+          stop: () => child.kill(),
+        });
+      }
+    });
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      if (!started) reject(new Error(`the RCON server exited (${code}):\n${err}`));
+    });
+  });
+}
+
 export const screenshotDir = join(repoRoot, "target", "e2e-screenshots");
 
 function freePort() {

@@ -53,7 +53,7 @@ test("connecting to the simulator plays the demo stream into the log", async () 
   await app.screenshot("live-log");
 
   // The starter profile's rules ran through the engine into the queue (RCON is not set up in
-  // this test, so the Minecraft actions end as failed with the reason).
+  // this test, so the Minecraft actions run dry: done, with the command and "dry run").
   await browser.$("#nav-queue").click();
   const items = await browser.$("#queue-items");
   await items.waitForDisplayed({ timeout: 10_000 });

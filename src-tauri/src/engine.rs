@@ -6,10 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-use livetrigger_engine::engine::{
-    Engine, EngineConfig, EngineHandle, OutputsExecutor, ProfileFile, Shutdown,
-};
-use livetrigger_engine::outputs::rcon::{RconConfig, RconHealth, RconOutput};
+use livetrigger_engine::engine::{Engine, EngineConfig, EngineHandle, ProfileFile, Shutdown};
+use livetrigger_engine::outputs::rcon::RconHealth;
 use livetrigger_engine::outputs::sound::{SoundConfig, SoundHealth, SoundOutput};
 use tauri::{AppHandle, Manager, Runtime};
 
@@ -19,14 +17,13 @@ use crate::status::{OutputHealth, StatusHub};
 
 /// The profile file in the data folder.
 pub const PROFILE_FILE: &str = "profile.json";
-/// Written as the profile on first start (with its sounds), so a new streamer has working
-/// examples to edit.
+// The starter profile (written on first start by `livetrigger_engine::starter::install`).
 #[cfg(test)]
 use livetrigger_engine::starter::STARTER_PROFILE;
 
 struct Running {
     engine: Engine,
-    rcon: Option<RconOutput>,
+    rcon: crate::setup::outputs::RconSlot,
     sound: Option<SoundOutput>,
 }
 
@@ -83,11 +80,34 @@ impl EngineState {
         if let Some(running) = guard.as_ref() {
             return Ok(running.engine.handle());
         }
-        let running = start(app)?;
+        let running = start(app).await?;
         let handle = running.engine.handle();
         crate::queue::forward_updates(app, &handle);
         *guard = Some(running);
         Ok(handle)
+    }
+
+    /// The engine's handle if it runs (without starting it).
+    pub async fn running_handle(&self) -> Option<EngineHandle> {
+        self.running
+            .lock()
+            .await
+            .as_ref()
+            .map(|r| r.engine.handle())
+    }
+
+    /// The sound output of the running engine (starting the engine if needed).
+    pub async fn sound_handle<R: Runtime>(
+        &self,
+        app: &AppHandle<R>,
+    ) -> Result<Option<livetrigger_engine::outputs::sound::SoundHandle>, IpcError> {
+        self.handle(app).await?;
+        Ok(self
+            .running
+            .lock()
+            .await
+            .as_ref()
+            .and_then(|r| r.sound.as_ref().map(SoundOutput::handle)))
     }
 
     /// Stops the engine, keeping waiting items for the next start.
@@ -96,46 +116,32 @@ impl EngineState {
             return;
         };
         running.engine.shutdown(Shutdown::Persist).await;
-        if let Some(rcon) = running.rcon {
-            rcon.shutdown().await;
-        }
+        running.rcon.shutdown().await;
         if let Some(sound) = running.sound {
             let _ = tokio::task::spawn_blocking(move || sound.shutdown()).await;
         }
     }
 }
 
-fn start<R: Runtime>(app: &AppHandle<R>) -> Result<Running, IpcError> {
+async fn start<R: Runtime>(app: &AppHandle<R>) -> Result<Running, IpcError> {
     let paths = app.state::<AppPaths>();
     let (profile, profile_path) = load_profile(&paths.data_dir)?;
-    let hub = app.state::<StatusHub>();
-
-    let rcon = profile.rcon.as_ref().and_then(|r| {
-        let password = if r.password.is_empty() {
-            std::env::var("LIVETRIGGER_RCON_PASSWORD").unwrap_or_default()
-        } else {
-            r.password.clone()
-        };
-        (!password.is_empty()).then(|| RconOutput::spawn(RconConfig::new(r.addr(), password)))
-    });
-    match &rcon {
-        Some(output) => {
-            let mut health = output.handle().health();
-            let app = app.clone();
-            tauri::async_runtime::spawn(async move {
-                loop {
-                    let state = rcon_health(&health.borrow_and_update());
-                    app.state::<StatusHub>().update(&app, |s| s.rcon = state);
-                    if health.changed().await.is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        None => hub.update(app, |s| s.rcon = OutputHealth::NotConfigured),
-    }
+    // The Minecraft target can change while the engine runs (Settings → Save); without a
+    // password the lane runs dry instead of failing every command.
+    let rcon = app
+        .state::<crate::setup::outputs::RconSlot>()
+        .inner()
+        .clone();
+    rcon.apply(
+        app,
+        crate::setup::settings::rcon_config(&paths.data_dir, &profile),
+    )
+    .await;
 
     let sound = SoundOutput::start(SoundConfig::default());
+    sound
+        .handle()
+        .set_master_volume(profile.sound.master_volume);
     {
         let mut health = sound.handle().health();
         let app = app.clone();
@@ -155,8 +161,8 @@ fn start<R: Runtime>(app: &AppHandle<R>) -> Result<Running, IpcError> {
         .folder
         .as_ref()
         .map(|f| profile_path.parent().unwrap_or(Path::new(".")).join(f));
-    let exec = OutputsExecutor {
-        rcon: rcon.as_ref().map(RconOutput::handle),
+    let exec = crate::setup::outputs::AppExecutor {
+        rcon: rcon.clone(),
         sound: Some(sound.handle()),
         sound_dir,
     };

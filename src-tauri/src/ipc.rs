@@ -13,6 +13,10 @@ use crate::error::{ErrorCode, IpcError};
 use crate::gifts::{CatalogSource, CatalogView, GiftView};
 use crate::live::{ConnectRequest, LogEntry};
 use crate::queue::{LaneOp, LaneView, QueueItemView};
+use crate::setup::demo::DemoView;
+use crate::setup::profile::{BackupView, ProfileDoc, TemplatePreview};
+use crate::setup::settings::{RconTestResult, SettingsUpdate, SettingsView};
+use crate::setup::simulate::SimulateRequest;
 use crate::stats::{Count, GifterView, StatsView};
 use crate::status::{ConnectionState, OutputHealth, StatusSnapshot};
 
@@ -91,6 +95,44 @@ ipc! {
         fn stats::session_stats() -> StatsView;
         /// The gifts to map: the room's (cached), else the built-in list.
         fn gifts::gift_catalog() -> CatalogView;
+        /// The profile as JSON (secrets removed), its path, and a problem with the file if any.
+        fn setup_profile::profile_get() -> ProfileDoc;
+        /// Saves rules, actions and lanes (checked by the engine; a backup is kept) and applies them to the running engine; RCON, sound and sign settings stay as saved in Settings.
+        fn setup_profile::profile_save(json: String) -> ProfileDoc;
+        /// Replaces the profile with an imported file's text (secrets in it are ignored).
+        fn setup_profile::profile_import(json: String) -> ProfileDoc;
+        /// Writes the profile without secrets to `path`, or to the data folder's exports; returns where.
+        fn setup_profile::profile_export(path: Option<String>) -> String;
+        /// The automatic backups, newest first.
+        fn setup_profile::profile_backups() -> Vec<BackupView>;
+        /// Restores backup `n` (the current profile becomes a backup itself).
+        fn setup_profile::profile_restore(n: u32) -> ProfileDoc;
+        /// Reads the profile file again and applies it to the running engine.
+        fn setup_profile::profile_reload() -> ProfileDoc;
+        /// A command template rendered for a hostile sample viewer.
+        fn setup_profile::template_preview(template: String) -> TemplatePreview;
+        /// Settings (secrets only as set / not set).
+        fn setup_settings::settings_get() -> SettingsView;
+        /// Saves the settings and points the engine at the new RCON target.
+        fn setup_settings::settings_save(update: SettingsUpdate) -> SettingsView;
+        /// Connects to RCON with these values (empty password: the saved one) and runs `list`.
+        fn setup_settings::rcon_test(host: String, port: u16, password: Option<String>) -> RconTestResult;
+        /// Starts the built-in demo stream and connects to it.
+        fn setup_demo::demo_start() -> DemoView;
+        /// Stops the demo stream.
+        fn setup_demo::demo_stop() -> DemoView;
+        /// Whether the demo stream runs.
+        fn setup_demo::demo_status() -> DemoView;
+        /// Plays a sound file (relative: from the profile's sound folder) at a volume (0–2).
+        fn setup_sound::sound_play(file: String, volume: f32) -> ();
+        /// Copies a sound file into the sound folder; returns the name to use in an action.
+        fn setup_sound::sound_import(path: String) -> String;
+        /// Plays a short chime on the output device.
+        fn setup_sound::sound_test() -> ();
+        /// Fires a simulated event through the real pipeline; returns the messages sent.
+        fn setup_simulate::simulate(request: SimulateRequest) -> u32;
+        /// Fires an event matching a saved rule (marked as a test).
+        fn setup_simulate::rule_test_fire(rule_id: String) -> u32;
     }
     events {
         /// Connection, output health or queue depth changed.
@@ -100,7 +142,7 @@ ipc! {
         /// A queue item changed state.
         QueueItem(QueueItemView) = "queue-item";
     }
-    types [ErrorCode, IpcError, AppInfo, ConnectionState, OutputHealth, StatusSnapshot, ConnectRequest, LogEntry, LaneView, QueueItemView, LaneOp, Count, GifterView, StatsView, GiftView, CatalogSource, CatalogView]
+    types [ErrorCode, IpcError, AppInfo, ConnectionState, OutputHealth, StatusSnapshot, ConnectRequest, LogEntry, LaneView, QueueItemView, LaneOp, Count, GifterView, StatsView, GiftView, CatalogSource, CatalogView, ProfileDoc, BackupView, TemplatePreview, SettingsView, SettingsUpdate, RconTestResult, DemoView, SimulateRequest]
 }
 
 const HEADER: &str = "\

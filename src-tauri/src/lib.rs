@@ -13,8 +13,15 @@ pub mod live;
 pub mod logging;
 pub mod paths;
 pub mod queue;
+pub mod setup;
 pub mod stats;
 pub mod status;
+
+// The setup commands under names the IPC list can use (its entries are `module::command`).
+pub use setup::{
+    demo as setup_demo, profile as setup_profile, settings as setup_settings,
+    simulate as setup_simulate, sound as setup_sound,
+};
 
 use tauri::{AppHandle, Builder, Manager, Runtime};
 
@@ -28,6 +35,8 @@ pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         .manage(StatusHub::default())
         .manage(live::LiveSessions::default())
         .manage(engine::EngineState::default())
+        .manage(setup::outputs::RconSlot::default())
+        .manage(setup::demo::DemoState::default())
         .invoke_handler(ipc::handler())
         .setup(|app| {
             init_state(app.handle())?;

@@ -41,8 +41,9 @@ pub struct ConnectRequest {
     #[serde(default)]
     #[ts(optional)]
     pub web_url: Option<String>,
-    /// A signed-in TikTok `sessionid` (age-restricted LIVEs need one). Not in the form yet
-    /// (the settings issue adds it), hence not in the TS bindings.
+    /// A signed-in TikTok `sessionid` (age-restricted LIVEs need one). The window never sends
+    /// it: the backend fills it from Settings → TikTok (see `with_saved_sign_settings`), hence
+    /// not in the TS bindings.
     #[serde(default)]
     #[ts(skip)]
     pub session_id: Option<String>,
@@ -230,7 +231,7 @@ pub fn describe(event: &Event) -> Option<(String, Option<String>, Option<String>
     }
 }
 
-fn push<R: Runtime>(
+pub(crate) fn push<R: Runtime>(
     app: &AppHandle<R>,
     sessions: &LiveSessions,
     kind: String,
@@ -252,7 +253,11 @@ fn push<R: Runtime>(
 
 fn map_state(state: &ClientState) -> (ConnectionState, Option<String>) {
     match state {
-        ClientState::Idle | ClientState::Connecting { .. } => (ConnectionState::Connecting, None),
+        ClientState::Idle => (ConnectionState::Connecting, None),
+        ClientState::Connecting { attempt } => (
+            ConnectionState::Connecting,
+            (*attempt > 1).then(|| format!("attempt {attempt}")),
+        ),
         ClientState::Connected { room_id } => {
             (ConnectionState::Connected, Some(format!("room {room_id}")))
         }
@@ -293,6 +298,11 @@ pub fn connect<R: Runtime>(
         s.connection_detail = Some(target.to_string());
     });
     tracing::info!(%target, "connecting");
+    {
+        use tauri::Manager;
+        let data_dir = app.state::<crate::paths::AppPaths>().data_dir.clone();
+        crate::setup::settings::remember_target(&data_dir, req.target.trim());
+    }
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         use tauri::Manager;
@@ -381,8 +391,10 @@ pub fn live_connect<R: Runtime>(
     app: AppHandle<R>,
     sessions: State<'_, LiveSessions>,
     hub: State<'_, StatusHub>,
+    paths: State<'_, crate::paths::AppPaths>,
     request: ConnectRequest,
 ) -> Result<(), IpcError> {
+    let request = crate::setup::settings::with_saved_sign_settings(&paths.data_dir, request);
     connect(&app, &sessions, &hub, request)
 }
 

@@ -102,7 +102,14 @@ pub fn forward_updates<R: Runtime>(app: &AppHandle<R>, handle: &EngineHandle) {
         loop {
             match updates.recv().await {
                 Ok(EngineUpdate::Item(u)) => {
-                    if let Err(e) = AppEvent::QueueItem(QueueItemView::from(&u)).emit(&app) {
+                    let mut view = QueueItemView::from(&u);
+                    if view.status == "done" && !view.commands.is_empty() {
+                        use tauri::Manager;
+                        if app.state::<crate::setup::outputs::RconSlot>().is_dry() {
+                            view.detail = Some(crate::setup::outputs::DRY_RUN_REPLY.into());
+                        }
+                    }
+                    if let Err(e) = AppEvent::QueueItem(view).emit(&app) {
                         tracing::debug!(error = %e, "could not push a queue change");
                     }
                 }

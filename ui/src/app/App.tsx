@@ -1,6 +1,8 @@
+import { QueryClientProvider } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { startLogFeed } from "../features/log";
 import { startQueueFeed } from "../features/queue";
+import { queryClient } from "../shared/query";
 import { Nav } from "./Nav";
 import { StatusBar } from "./StatusBar";
 import { VIEWS, type ViewId } from "./views";
@@ -14,12 +16,14 @@ export function App() {
   if (!view) throw new Error("no views are defined");
   const View = view.component;
   return (
-    <div className="shell">
-      <Nav views={VIEWS} current={current} onSelect={setCurrent} />
-      <main className="content" id="view" data-view={view.id} aria-label={view.label}>
-        <View />
-      </main>
-      <StatusBar />
-    </div>
+    <QueryClientProvider client={queryClient}>
+      <div className="shell">
+        <Nav views={VIEWS} current={current} onSelect={setCurrent} />
+        <main className="content" id="view" data-view={view.id} aria-label={view.label}>
+          <View />
+        </main>
+        <StatusBar />
+      </div>
+    </QueryClientProvider>
   );
 }

@@ -111,6 +111,70 @@ export type CatalogSource = "room" | "builtin";
 
 export type CatalogView = { source: CatalogSource, gifts: Array<GiftView>, };
 
+export type ProfileDoc = { 
+/**
+ * The profile, pretty JSON, secrets removed.
+ */
+json: string, 
+/**
+ * Where the file is.
+ */
+path: string, 
+/**
+ * Set when the file on disk is broken and the last good copy is shown instead.
+ */
+problem: string | null, };
+
+export type BackupView = { 
+/**
+ * 1 = the newest.
+ */
+n: number, path: string, 
+/**
+ * When it was written, in milliseconds since the Unix epoch.
+ */
+modifiedMs: number, rules: number, actions: number, };
+
+export type TemplatePreview = { 
+/**
+ * The command exactly as it would be sent for the sample viewer.
+ */
+command: string | null, bytes: number, truncated: boolean, 
+/**
+ * The placeholders it uses, in order.
+ */
+placeholders: Array<string>, 
+/**
+ * Why it cannot be used, in plain words.
+ */
+error: string | null, 
+/**
+ * The sample viewer's display name (hostile on purpose).
+ */
+sampleUser: string, };
+
+export type SettingsView = { rconHost: string, rconPort: number, rconPasswordSet: boolean, minecraftPlayer: string, masterVolume: number, soundDevice: string, signUrl: string, signApiKeySet: boolean, sessionIdSet: boolean, trustSignServer: boolean, lastTarget: string, };
+
+export type SettingsUpdate = { rconHost: string, rconPort: number, rconPassword?: string, minecraftPlayer: string, masterVolume: number, soundDevice: string, signUrl: string, signApiKey?: string, sessionId?: string, trustSignServer: boolean, };
+
+export type RconTestResult = { ok: boolean, message: string, 
+/**
+ * The server's raw reply to `list`, when it answered.
+ */
+reply: string | null, };
+
+export type DemoView = { running: boolean, 
+/**
+ * The simulator's address (loopback).
+ */
+url: string | null, 
+/**
+ * The @user to connect to.
+ */
+target: string, };
+
+export type SimulateRequest = { "kind": "gift", giftId: number, name: string, coins: number, count: number, streak: boolean, } | { "kind": "follow" } | { "kind": "share" } | { "kind": "join" } | { "kind": "subscribe" } | { "kind": "likes", count: number, total: number, } | { "kind": "chat", text: string, };
+
 export const commands = {
   /**
    * Version, platform, and the data and log folders.
@@ -152,6 +216,82 @@ export const commands = {
    * The gifts to map: the room's (cached), else the built-in list.
    */
   giftCatalog: (): Promise<CatalogView> => invoke<CatalogView>("gift_catalog"),
+  /**
+   * The profile as JSON (secrets removed), its path, and a problem with the file if any.
+   */
+  profileGet: (): Promise<ProfileDoc> => invoke<ProfileDoc>("profile_get"),
+  /**
+   * Saves rules, actions and lanes (checked by the engine; a backup is kept) and applies them to the running engine; RCON, sound and sign settings stay as saved in Settings.
+   */
+  profileSave: (args: { json: string }): Promise<ProfileDoc> => invoke<ProfileDoc>("profile_save", args),
+  /**
+   * Replaces the profile with an imported file's text (secrets in it are ignored).
+   */
+  profileImport: (args: { json: string }): Promise<ProfileDoc> => invoke<ProfileDoc>("profile_import", args),
+  /**
+   * Writes the profile without secrets to `path`, or to the data folder's exports; returns where.
+   */
+  profileExport: (args: { path: string | null }): Promise<string> => invoke<string>("profile_export", args),
+  /**
+   * The automatic backups, newest first.
+   */
+  profileBackups: (): Promise<Array<BackupView>> => invoke<Array<BackupView>>("profile_backups"),
+  /**
+   * Restores backup `n` (the current profile becomes a backup itself).
+   */
+  profileRestore: (args: { n: number }): Promise<ProfileDoc> => invoke<ProfileDoc>("profile_restore", args),
+  /**
+   * Reads the profile file again and applies it to the running engine.
+   */
+  profileReload: (): Promise<ProfileDoc> => invoke<ProfileDoc>("profile_reload"),
+  /**
+   * A command template rendered for a hostile sample viewer.
+   */
+  templatePreview: (args: { template: string }): Promise<TemplatePreview> => invoke<TemplatePreview>("template_preview", args),
+  /**
+   * Settings (secrets only as set / not set).
+   */
+  settingsGet: (): Promise<SettingsView> => invoke<SettingsView>("settings_get"),
+  /**
+   * Saves the settings and points the engine at the new RCON target.
+   */
+  settingsSave: (args: { update: SettingsUpdate }): Promise<SettingsView> => invoke<SettingsView>("settings_save", args),
+  /**
+   * Connects to RCON with these values (empty password: the saved one) and runs `list`.
+   */
+  rconTest: (args: { host: string; port: number; password: string | null }): Promise<RconTestResult> => invoke<RconTestResult>("rcon_test", args),
+  /**
+   * Starts the built-in demo stream and connects to it.
+   */
+  demoStart: (): Promise<DemoView> => invoke<DemoView>("demo_start"),
+  /**
+   * Stops the demo stream.
+   */
+  demoStop: (): Promise<DemoView> => invoke<DemoView>("demo_stop"),
+  /**
+   * Whether the demo stream runs.
+   */
+  demoStatus: (): Promise<DemoView> => invoke<DemoView>("demo_status"),
+  /**
+   * Plays a sound file (relative: from the profile's sound folder) at a volume (0–2).
+   */
+  soundPlay: (args: { file: string; volume: number }): Promise<null> => invoke<null>("sound_play", args),
+  /**
+   * Copies a sound file into the sound folder; returns the name to use in an action.
+   */
+  soundImport: (args: { path: string }): Promise<string> => invoke<string>("sound_import", args),
+  /**
+   * Plays a short chime on the output device.
+   */
+  soundTest: (): Promise<null> => invoke<null>("sound_test"),
+  /**
+   * Fires a simulated event through the real pipeline; returns the messages sent.
+   */
+  simulate: (args: { request: SimulateRequest }): Promise<number> => invoke<number>("simulate", args),
+  /**
+   * Fires an event matching a saved rule (marked as a test).
+   */
+  ruleTestFire: (args: { ruleId: string }): Promise<number> => invoke<number>("rule_test_fire", args),
 } as const;
 
 export const events = {

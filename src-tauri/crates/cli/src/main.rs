@@ -5,6 +5,7 @@
 
 mod live;
 mod outputs;
+mod rcon_server;
 mod run;
 mod simulate;
 
@@ -34,6 +35,8 @@ enum Command {
     Simulate(simulate::Command),
     #[command(flatten)]
     Run(run::Command),
+    #[command(flatten)]
+    RconServer(rcon_server::Command),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +57,7 @@ fn main() -> ExitCode {
             Command::Outputs(cmd) => outputs::run(cmd).await,
             Command::Simulate(cmd) => simulate::run(cmd).await,
             Command::Run(cmd) => run::run(cmd).await,
+            Command::RconServer(cmd) => rcon_server::run(cmd).await,
         }
     });
     match result {
