@@ -7,6 +7,7 @@
 pub mod commands;
 pub mod engine;
 pub mod error;
+pub mod feed;
 pub mod gifts;
 pub mod ipc;
 pub mod live;
@@ -28,6 +29,7 @@ pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         .manage(StatusHub::default())
         .manage(live::LiveSessions::default())
         .manage(engine::EngineState::default())
+        .manage(feed::FeedHub::default())
         .invoke_handler(ipc::handler())
         .setup(|app| {
             init_state(app.handle())?;
@@ -51,6 +53,7 @@ pub fn init_state<R: Runtime>(app: &AppHandle<R>) -> Result<(), error::IpcError>
         "LiveTrigger starting"
     );
     app.manage(paths);
+    feed::start(app);
     Ok(())
 }
 
