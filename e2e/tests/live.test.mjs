@@ -111,7 +111,8 @@ test("the demo stream plays into the log, traces, queue and stats", async () => 
   const lane = await browser.$("section[data-lane='minecraft']");
   await lane.waitForDisplayed({ timeout: 5_000 });
   await browser.waitUntil(
-    async () => (await lane.$$("li[data-status='done']").length) >= 10,
+    // Anna's five Roses and the lone Rose: six creepers at least.
+    async () => (await lane.$$("li[data-status='done']").length) >= 6,
     { timeout: 15_000, timeoutMsg: "the Minecraft actions did not run" },
   );
   const lanes = await browser.execute(() =>

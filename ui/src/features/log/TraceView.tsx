@@ -60,7 +60,7 @@ export function TraceBody({ trace }: { trace: Trace }) {
                 ))}
                 {it.sounds.map((s, i) => (
                   <span key={`s${String(i)}`} className="muted">
-                    🔊 {s}
+                    ♪ {s}
                   </span>
                 ))}
                 {it.outputs.map((o, i) => (

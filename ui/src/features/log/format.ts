@@ -16,18 +16,19 @@ export const KINDS = [
 ] as const;
 export type Kind = (typeof KINDS)[number];
 
+// Symbols every common UI font has (emoji fonts are missing on many Linux desktops).
 export const ICONS: Record<string, string> = {
-  gift: "🎁",
-  chat: "💬",
-  like: "❤",
-  follow: "➕",
+  gift: "✦",
+  chat: "✎",
+  like: "♥",
+  follow: "✚",
   share: "↗",
-  join: "👋",
-  subscribe: "⭐",
-  viewers: "👁",
-  stream: "📺",
-  connection: "🔌",
-  error: "⛔",
+  join: "→",
+  subscribe: "★",
+  viewers: "◉",
+  stream: "▶",
+  connection: "⇌",
+  error: "✖",
   warning: "⚠",
 };
 

@@ -42,7 +42,7 @@ function ItemRow({
   now: number;
   onRerun: (id: number) => void;
 }) {
-  const what = [...item.commands, ...item.sounds.map((s) => `🔊 ${s}`)];
+  const what = [...item.commands, ...item.sounds.map((s) => `♪ ${s}`)];
   return (
     <li className={`queue-item status-${item.status}`} data-status={item.status} data-id={item.id}>
       <span className="queue-status">{item.status}</span>
