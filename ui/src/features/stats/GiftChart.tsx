@@ -71,7 +71,15 @@ export function GiftChart({ series }: { series: MinuteSeries }) {
       width,
       height: 240,
       plugins: [tooltipPlugin()],
-      scales: { x: { time: true }, gifts: { auto: true }, coins: { auto: true } },
+      scales: {
+        // At least a few minutes wide: one minute of data must not span years.
+        x: {
+          time: true,
+          range: (_u, min, max) => [Math.min(min, max - 300) - 30, max + 30],
+        },
+        gifts: { auto: true, range: (_u, _min, max) => [0, Math.max(5, max * 1.1)] },
+        coins: { auto: true, range: (_u, _min, max) => [0, Math.max(5, max * 1.1)] },
+      },
       axes: [
         { label: "Time", stroke: "#9aa3b2", grid: { stroke: "#232734" } },
         { scale: "gifts", label: "Gifts / min", stroke: "#f0b429", grid: { stroke: "#232734" } },
