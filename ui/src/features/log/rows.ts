@@ -5,6 +5,8 @@ import { keys } from "../../shared/query";
 import type { LogFilters } from "./filters";
 
 export const PAGE = 100;
+/** Pages scrolled past are dropped soon: a flood must not pile up thousands of them. */
+const PAGE_GC_MS = 5_000;
 
 function filterKey(f: LogFilters) {
   return [f.kinds.join(","), f.search.trim()] as const;
@@ -25,6 +27,7 @@ export function useLogCount(f: LogFilters, afterId: number | null) {
         },
       }),
     placeholderData: keepPreviousData,
+    gcTime: PAGE_GC_MS,
   });
 }
 
@@ -46,6 +49,7 @@ export function useLogRows(
           query: { kinds: f.kinds, search: f.search.trim(), offset: p * PAGE, limit: PAGE },
         }),
       placeholderData: keepPreviousData,
+      gcTime: PAGE_GC_MS,
     })),
   });
   return (index: number) => {

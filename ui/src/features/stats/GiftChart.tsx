@@ -19,6 +19,14 @@ export function chartData(s: MinuteSeries): uPlot.AlignedData {
 // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment
 const RIGHT = 1 as uPlot.Axis.Side;
 
+/** At least five minutes wide: one minute of data must not span years. */
+export function xWindow(xs: ArrayLike<number>): { min: number; max: number } | null {
+  if (xs.length === 0) return null;
+  const first = xs[0] ?? 0;
+  const last = xs[xs.length - 1] ?? first;
+  return { min: first - 30, max: Math.max(last, first + 300) + 30 };
+}
+
 const pad = (n: number) => String(n).padStart(2, "0");
 function hhmm(sec: number): string {
   const d = new Date(sec * 1000);
@@ -73,10 +81,7 @@ export function GiftChart({ series }: { series: MinuteSeries }) {
       plugins: [tooltipPlugin()],
       scales: {
         // At least a few minutes wide: one minute of data must not span years.
-        x: {
-          time: true,
-          range: (_u, min, max) => [Math.min(min, max - 300) - 30, max + 30],
-        },
+        x: { time: true },
         gifts: { auto: true, range: (_u, _min, max) => [0, Math.max(5, max * 1.1)] },
         coins: { auto: true, range: (_u, _min, max) => [0, Math.max(5, max * 1.1)] },
       },
@@ -113,7 +118,12 @@ export function GiftChart({ series }: { series: MinuteSeries }) {
   }, []);
 
   useEffect(() => {
-    plot.current?.setData(chartData(series));
+    const u = plot.current;
+    if (!u) return;
+    const data = chartData(series);
+    u.setData(data);
+    const window = xWindow(data[0]);
+    if (window) u.setScale("x", window);
   }, [series]);
 
   return (

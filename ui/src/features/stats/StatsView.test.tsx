@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { StatsView as Stats } from "../../ipc";
 import { renderView } from "../../test/render";
 import { fakeBackend } from "../../test/backend";
-import { chartData } from "./GiftChart";
+import { chartData, xWindow } from "./GiftChart";
 import { StatsView } from "./StatsView";
 
 const sample: Stats = {
@@ -61,6 +61,7 @@ describe("stats", () => {
     expect(xs).toEqual([1_700_000_040, 1_700_000_100, 1_700_000_160]);
     expect(gifts).toEqual([1, 0, 8]);
     expect(coins).toEqual([1, 0, 30045]);
+    expect(xWindow([1_700_000_040])).toEqual({ min: 1_700_000_010, max: 1_700_000_370 });
   });
 
   it("says why when the stats cannot be read", async () => {
