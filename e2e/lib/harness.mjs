@@ -112,11 +112,22 @@ async function waitForDriver(port, driver, log) {
   throw new Error(`tauri-driver did not start on port ${port}:\n${log()}`);
 }
 
-/** Launches the app with its own data folder and returns `{browser, dataDir, stop}`. */
-export async function launchApp() {
+/** The starter profile with its RCON target pointed at `port`. */
+export function starterProfile({ port, password }) {
+  const profile = JSON.parse(readFileSync(join(repoRoot, "examples", "minecraft-starter.json"), "utf8"));
+  profile.rcon = { ...profile.rcon, host: "127.0.0.1", port, password };
+  return JSON.stringify(profile, null, 2);
+}
+
+/**
+ * Launches the app with its own data folder and returns `{browser, dataDir, stop}`. `files`
+ * are written into the data folder first (e.g. `{"profile.json": ...}`).
+ */
+export async function launchApp({ files = {} } = {}) {
   const port = await freePort();
   const nativePort = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), "livetrigger-e2e-"));
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dataDir, name), content);
   // The driver's (and so the app's) output goes to a file, not a pipe: an app that outlives
   // its session must not keep this test process waiting on an open pipe.
   const logPath = join(dataDir, "driver.log");

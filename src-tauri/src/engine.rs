@@ -1,5 +1,6 @@
 //! The trigger engine as the window runs it: the streamer's profile from the data folder, the
-//! RCON and sound outputs it names, and the status bar's queue depth and output health.
+//! RCON and sound outputs it names, and the status bar's output health (the queue depth comes
+//! from the feed, [`crate::feed`]).
 //!
 //! The engine starts with the first connection and keeps running (so a queue drains after a
 //! disconnect); it is shut down with the app, persisting what is still waiting.
@@ -82,7 +83,7 @@ impl EngineState {
         }
         let running = start(app).await?;
         let handle = running.engine.handle();
-        crate::queue::forward_updates(app, &handle);
+        crate::feed::attach_engine(app, &handle);
         *guard = Some(running);
         Ok(handle)
     }
@@ -186,33 +187,6 @@ async fn start<R: Runtime>(app: &AppHandle<R>) -> Result<Running, IpcError> {
         "trigger engine started"
     );
 
-    // Queue depth: recomputed on every lifecycle change (cheap: a few lanes).
-    let handle = engine.handle();
-    let mut updates = handle.subscribe();
-    let app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        // The depth is read afresh on every change, and on a slow tick too: a lane updates its
-        // counters just after it reports an item, so the last report can see the old state.
-        let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
-        loop {
-            tokio::select! {
-                update = updates.recv() => {
-                    if matches!(update, Err(tokio::sync::broadcast::error::RecvError::Closed)) {
-                        break;
-                    }
-                }
-                _ = tick.tick() => {}
-            }
-            let depth: usize = handle
-                .lanes()
-                .iter()
-                .map(|l| l.waiting + l.running.len())
-                .sum();
-            let depth = u32::try_from(depth).unwrap_or(u32::MAX);
-            app.state::<StatusHub>()
-                .update(&app, |s| s.queue_depth = depth);
-        }
-    });
     Ok(Running {
         engine,
         rcon,

@@ -10,14 +10,18 @@ use ts_rs::{Config, TS};
 
 use crate::commands::AppInfo;
 use crate::error::{ErrorCode, IpcError};
+use crate::feed::log::{
+    GiftInfo, LogCursor, LogPage, LogQuery, LogRow, TraceItem, TraceMatch, TraceSkip, TraceView,
+};
+use crate::feed::{ExportFormat, FeedBatch, FeedSnapshot, GifterGift, GifterView};
 use crate::gifts::{CatalogSource, CatalogView, GiftView};
-use crate::live::{ConnectRequest, LogEntry};
+use crate::live::ConnectRequest;
 use crate::queue::{LaneOp, LaneView, QueueItemView};
 use crate::setup::demo::DemoView;
 use crate::setup::profile::{BackupView, ProfileDoc, TemplatePreview};
 use crate::setup::settings::{RconTestResult, SettingsUpdate, SettingsView};
 use crate::setup::simulate::SimulateRequest;
-use crate::stats::{Count, GifterView, StatsView};
+use crate::stats::{Count, StatsView};
 use crate::status::{ConnectionState, OutputHealth, StatusSnapshot};
 
 /// Where the generated TypeScript lives, relative to the repository root.
@@ -91,6 +95,16 @@ ipc! {
         fn queue::queue_panic() -> Vec<LaneView>;
         /// Resume every lane.
         fn queue::queue_resume_all() -> Vec<LaneView>;
+        /// Queue a failed, interrupted, skipped or dropped item again; returns the new id.
+        fn queue::queue_rerun(id: u32) -> u32;
+        /// Everything the window shows, as of batch `seq` (on load, or after a missed batch).
+        fn feed::feed_snapshot() -> FeedSnapshot;
+        /// One page of the session log (filtered), oldest first.
+        fn feed::log_page(query: LogQuery) -> LogPage;
+        /// What the engine did with one log row.
+        fn feed::log_trace(id: u32) -> Option<TraceView>;
+        /// Writes the session log to the data folder; returns the file's path.
+        fn feed::log_export(format: ExportFormat) -> String;
         /// This session's totals: events, gifts, diamonds, top gifters, actions.
         fn stats::session_stats() -> StatsView;
         /// The gifts to map: the room's (cached), else the built-in list.
@@ -135,14 +149,10 @@ ipc! {
         fn setup_simulate::rule_test_fire(rule_id: String) -> u32;
     }
     events {
-        /// Connection, output health or queue depth changed.
-        Status(StatusSnapshot) = "status";
-        /// One line of the live event log.
-        Log(LogEntry) = "log";
-        /// A queue item changed state.
-        QueueItem(QueueItemView) = "queue-item";
+        /// Everything changed since the previous batch (at most 20 a second).
+        FeedBatch(FeedBatch) = "feed-batch";
     }
-    types [ErrorCode, IpcError, AppInfo, ConnectionState, OutputHealth, StatusSnapshot, ConnectRequest, LogEntry, LaneView, QueueItemView, LaneOp, Count, GifterView, StatsView, GiftView, CatalogSource, CatalogView, ProfileDoc, BackupView, TemplatePreview, SettingsView, SettingsUpdate, RconTestResult, DemoView, SimulateRequest]
+    types [ErrorCode, IpcError, AppInfo, ConnectionState, OutputHealth, StatusSnapshot, ConnectRequest, LaneView, QueueItemView, LaneOp, Count, GifterGift, GifterView, StatsView, GiftView, CatalogSource, CatalogView, GiftInfo, LogRow, LogQuery, LogPage, LogCursor, TraceMatch, TraceSkip, TraceItem, TraceView, FeedBatch, FeedSnapshot, ExportFormat, ProfileDoc, BackupView, TemplatePreview, SettingsView, SettingsUpdate, RconTestResult, DemoView, SimulateRequest]
 }
 
 const HEADER: &str = "\
@@ -226,8 +236,19 @@ mod tests {
 
     #[test]
     fn every_event_has_its_wire_name() {
-        let ev = AppEvent::Status(StatusSnapshot::default());
-        assert_eq!(ev.name(), "status");
-        assert!(typescript().contains("listen<StatusSnapshot>(\"status\""));
+        let ev = AppEvent::FeedBatch(FeedBatch {
+            seq: 1,
+            reset: false,
+            log: LogCursor::default(),
+            traces_changed: false,
+            items: Vec::new(),
+            removed_items: Vec::new(),
+            lanes: None,
+            status: Some(StatusSnapshot::default()),
+            stats_changed: false,
+            missed_updates: 0,
+        });
+        assert_eq!(ev.name(), "feed-batch");
+        assert!(typescript().contains("listen<FeedBatch>(\"feed-batch\""));
     }
 }

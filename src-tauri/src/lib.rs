@@ -7,6 +7,7 @@
 pub mod commands;
 pub mod engine;
 pub mod error;
+pub mod feed;
 pub mod gifts;
 pub mod ipc;
 pub mod live;
@@ -37,6 +38,7 @@ pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         .manage(engine::EngineState::default())
         .manage(setup::outputs::RconSlot::default())
         .manage(setup::demo::DemoState::default())
+        .manage(feed::FeedHub::default())
         .invoke_handler(ipc::handler())
         .setup(|app| {
             init_state(app.handle())?;
@@ -60,6 +62,7 @@ pub fn init_state<R: Runtime>(app: &AppHandle<R>) -> Result<(), error::IpcError>
         "LiveTrigger starting"
     );
     app.manage(paths);
+    feed::start(app);
     Ok(())
 }
 

@@ -12,7 +12,6 @@ use tauri::{AppHandle, Manager, Runtime};
 use ts_rs::TS;
 
 use crate::error::{ErrorCode, IpcError};
-use crate::live::LiveSessions;
 
 /// The handle of the viewer behind every simulated event.
 pub const TEST_HANDLE: &str = "livetrigger.test";
@@ -196,14 +195,7 @@ async fn submit<R: Runtime>(app: &AppHandle<R>, req: &SimulateRequest) -> Result
 }
 
 fn note<R: Runtime>(app: &AppHandle<R>, text: String) {
-    crate::live::push(
-        app,
-        &app.state::<LiveSessions>(),
-        "test".into(),
-        Some("Test viewer".into()),
-        Some(TEST_HANDLE.into()),
-        text,
-    );
+    app.state::<crate::feed::FeedHub>().note("test", text);
 }
 
 /// Fires a simulated event through the real pipeline. Returns the number of messages sent.

@@ -1,8 +1,7 @@
-import { act, screen, waitFor } from "@testing-library/react";
+import { screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { emit } from "@tauri-apps/api/event";
 import { describe, expect, it } from "vitest";
-import { fakeBackend, idleStatus, sampleSettings } from "../../test/backend";
+import { fakeBackend, idleStatus, pushStatus, sampleSettings } from "../../test/backend";
 import { renderWithClient } from "../../test/render";
 import { ConnectView } from "./ConnectView";
 
@@ -42,13 +41,7 @@ describe("connect", () => {
     await user.click(screen.getByRole("button", { name: "Connect" }));
     expect((await screen.findByRole("alert")).textContent).toBe("enter a TikTok @username");
 
-    await act(async () => {
-      await emit("status", {
-        ...idleStatus,
-        connection: "connected",
-        connectionDetail: "room 7",
-      });
-    });
+    await pushStatus({ ...idleStatus, connection: "connected", connectionDetail: "room 7" });
     expect(screen.getByText("Live · room 7")).toBeTruthy();
     expect(screen.getByRole<HTMLButtonElement>("button", { name: "Disconnect" }).disabled).toBe(
       false,
