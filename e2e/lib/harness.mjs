@@ -43,6 +43,46 @@ export function startSimulator(args = []) {
     });
   });
 }
+/** Starts `livetrigger-cli rcon-server` (vanilla-like RCON on 127.0.0.1); resolves to
+ * `{host, port, executed(), stop}` where `executed()` lists the commands it ran so far. */
+export function startRconServer(password) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cliBinary, ["rcon-server", "--password", password], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    let started = false;
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`the RCON server did not start:\n${err}`));
+    }, 20_000);
+    child.stderr.on("data", (d) => (err += d));
+    child.stdout.on("data", (d) => {
+      out += d;
+      const m = /^listening on (127\.0\.0\.1):(\d+)\n/.exec(out);
+      if (m && !started) {
+        started = true;
+        clearTimeout(timer);
+        resolve({
+          host: m[1],
+          port: Number(m[2]),
+          executed: () =>
+            out
+              .split("\n")
+              .filter((l) => l.startsWith("exec "))
+              .map((l) => l.slice(5)),
+          stop: () => child.kill(),
+        });
+      }
+    });
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      if (!started) reject(new Error(`the RCON server exited (${code}):\n${err}`));
+    });
+  });
+}
+
 export const screenshotDir = join(repoRoot, "target", "e2e-screenshots");
 
 function freePort() {
@@ -72,11 +112,22 @@ async function waitForDriver(port, driver, log) {
   throw new Error(`tauri-driver did not start on port ${port}:\n${log()}`);
 }
 
-/** Launches the app with its own data folder and returns `{browser, dataDir, stop}`. */
-export async function launchApp() {
+/** The starter profile with its RCON target pointed at `port`. */
+export function starterProfile({ port, password }) {
+  const profile = JSON.parse(readFileSync(join(repoRoot, "examples", "minecraft-starter.json"), "utf8"));
+  profile.rcon = { ...profile.rcon, host: "127.0.0.1", port, password };
+  return JSON.stringify(profile, null, 2);
+}
+
+/**
+ * Launches the app with its own data folder and returns `{browser, dataDir, stop}`. `files`
+ * are written into the data folder first (e.g. `{"profile.json": ...}`).
+ */
+export async function launchApp({ files = {} } = {}) {
   const port = await freePort();
   const nativePort = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), "livetrigger-e2e-"));
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dataDir, name), content);
   // The driver's (and so the app's) output goes to a file, not a pipe: an app that outlives
   // its session must not keep this test process waiting on an open pipe.
   const logPath = join(dataDir, "driver.log");

@@ -1,19 +1,53 @@
-// The real window connects to the webcast simulator through the real client: the status bar
-// goes live, the log fills with the demo stream's events, and the end of the stream shows.
+// The real window connects to the webcast simulator through the real client, with RCON
+// pointed at the built-in RCON test server: the status bar goes live, the log fills with the
+// demo stream's events, a gift's trace shows its rule and the server's reply, and the queue's
+// counters match the items it shows.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { launchApp, startSimulator } from "../lib/harness.mjs";
+import { launchApp, startRconServer, startSimulator, starterProfile } from "../lib/harness.mjs";
 
+const PASSWORD = "e2e-secret";
 let app;
 let sim;
+let rcon;
 before(async () => {
   sim = await startSimulator(["--scenario", "demo"]);
-  app = await launchApp();
+  rcon = await startRconServer(PASSWORD);
+  app = await launchApp({
+    files: { "profile.json": starterProfile({ port: rcon.port, password: PASSWORD }) },
+  });
 });
 after(async () => {
   await app?.stop();
   sim?.stop();
+  rcon?.stop();
 });
+
+/** The log rows in the DOM (the list is virtual: only those on screen). */
+async function rowTexts(browser) {
+  return browser.execute(() =>
+    Array.from(document.querySelectorAll("#log-list [role='listitem']")).map((li) => ({
+      id: li.getAttribute("data-id"),
+      kind: li.getAttribute("data-kind"),
+      text: li.textContent,
+    })),
+  );
+}
+
+async function showOnly(browser, kind) {
+  await browser.$("#log-filter-all").click();
+  await browser.$(`#log-filter-${kind}`).click();
+  const list = await browser.$("#log-list");
+  await list.waitForDisplayed({ timeout: 5_000 });
+  await browser.waitUntil(
+    async () => {
+      const rows = await rowTexts(browser);
+      return rows.length > 0 && rows.every((r) => r.kind === kind);
+    },
+    { timeout: 5_000, timeoutMsg: `the log did not filter to ${kind}` },
+  );
+  return rowTexts(browser);
+}
 
 test("a bad username is refused with a clear message", async () => {
   const { browser } = app;
@@ -25,7 +59,7 @@ test("a bad username is refused with a clear message", async () => {
   assert.match(await error.getText(), /not a TikTok username/);
 });
 
-test("connecting to the simulator plays the demo stream into the log", async () => {
+test("the demo stream plays into the log, traces, queue and stats", async () => {
   const { browser } = app;
   await browser.$("#nav-connect").click();
   await browser.$("#connect-target").setValue("@simstreamer");
@@ -42,29 +76,63 @@ test("connecting to the simulator plays the demo stream into the log", async () 
   await app.screenshot("live-connect-ended");
 
   await browser.$("#nav-log").click();
-  const list = await browser.$("#log-list");
-  await list.waitForDisplayed({ timeout: 5_000 });
-  const text = await list.getText();
-  assert.match(text, /Connected to room 7140000000000000001/);
-  assert.match(text, /sent Rose ×5 · 5 coins/);
-  assert.match(text, /Stream ended/);
-  const gifts = await browser.$$("li[data-kind='gift']");
-  assert.ok(gifts.length >= 6, `settled gifts in the log: ${gifts.length}`);
+  await (await browser.$("#log-list")).waitForDisplayed({ timeout: 5_000 });
   await app.screenshot("live-log");
+  const connection = await showOnly(browser, "connection");
+  assert.ok(connection.some((r) => /Connected to room 7140000000000000001/.test(r.text)));
+  const stream = await showOnly(browser, "stream");
+  assert.ok(stream.some((r) => /Stream ended/.test(r.text)));
 
-  // The starter profile's rules ran through the engine into the queue (RCON is not set up in
-  // this test, so the Minecraft actions end as failed with the reason).
+  // Anna's Rose streak settles at 5: its trace shows the rule and the RCON server's reply.
+  const gifts = await showOnly(browser, "gift");
+  assert.ok(gifts.length >= 6, `settled gifts in the log: ${gifts.length}`);
+  const rose = gifts.find((r) => /Rose×5/.test(r.text.replace(/\s/g, "")));
+  assert.ok(rose, `a Rose ×5 row: ${JSON.stringify(gifts.map((g) => g.text))}`);
+  await browser.$(`#log-list [data-id='${rose.id}'] button`).click();
+  const trace = await browser.$(`#trace-${rose.id}`);
+  await trace.waitForDisplayed({ timeout: 5_000 });
+  await browser.waitUntil(async () => /Unknown or incomplete command/.test(await trace.getText()), {
+    timeout: 10_000,
+    timeoutMsg: "the trace did not show the RCON reply",
+  });
+  const traceText = await trace.getText();
+  assert.match(traceText, /rose-creeper/);
+  assert.match(traceText, /summon minecraft:creeper/);
+  assert.match(traceText, /done/);
+  await app.screenshot("live-log-trace");
+
+  // The view and its filter are in the URL: a reload keeps them.
+  await browser.refresh();
+  await (await browser.$("main[data-view='log']")).waitForDisplayed({ timeout: 10_000 });
+  assert.equal(await browser.$("#log-filter-gift").getAttribute("aria-pressed"), "true");
+
+  // Every lane's counters equal the items it shows, read in one go (no batch in between).
   await browser.$("#nav-queue").click();
-  const items = await browser.$("#queue-items");
-  await items.waitForDisplayed({ timeout: 10_000 });
-  const lane = await browser.$("li[data-lane='minecraft']");
+  const lane = await browser.$("section[data-lane='minecraft']");
   await lane.waitForDisplayed({ timeout: 5_000 });
-  const rows = await browser.$$("#queue-items li");
-  assert.ok(rows.length >= 10, `queue items: ${rows.length}`);
-  assert.match(await items.getText(), /summon minecraft:creeper/);
+  await browser.waitUntil(
+    // Anna's five Roses and the lone Rose: six creepers at least.
+    async () => (await lane.$$("li[data-status='done']").length) >= 6,
+    { timeout: 15_000, timeoutMsg: "the Minecraft actions did not run" },
+  );
+  const lanes = await browser.execute(() =>
+    Array.from(document.querySelectorAll("section[data-lane]")).map((s) => ({
+      name: s.getAttribute("data-lane"),
+      waiting: Number(s.getAttribute("data-waiting")),
+      running: Number(s.getAttribute("data-running")),
+      shownWaiting: s.querySelectorAll("li[data-status='queued']").length,
+      shownRunning: s.querySelectorAll("li[data-status='running']").length,
+    })),
+  );
+  assert.ok(lanes.length >= 2, JSON.stringify(lanes));
+  for (const l of lanes) {
+    assert.equal(l.waiting, l.shownWaiting, `${l.name}: waiting`);
+    assert.equal(l.running, l.shownRunning, `${l.name}: running`);
+  }
+  assert.match(await lane.getText(), /summon minecraft:creeper/);
   await app.screenshot("live-queue");
 
-  // Session stats come from the engine's store: the Lion and the Galaxy alone are 30,999 coins.
+  // Session stats: the Lion and the Galaxy alone are 30,999 coins; the chart is drawn.
   await browser.$("#nav-stats").click();
   const diamonds = await browser.$("#stats-diamonds");
   await diamonds.waitForDisplayed({ timeout: 10_000 });
@@ -72,6 +140,7 @@ test("connecting to the simulator plays the demo stream into the log", async () 
     timeout: 10_000,
     timeoutMsg: "the stats did not count the stream's gifts",
   });
+  await (await browser.$("#stats-chart canvas")).waitForExist({ timeout: 5_000 });
   await app.screenshot("live-stats");
 
   // Joining the room fetched and cached its gift list for mapping.

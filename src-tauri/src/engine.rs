@@ -1,17 +1,16 @@
 //! The trigger engine as the window runs it: the streamer's profile from the data folder, the
-//! RCON and sound outputs it names, and the status bar's queue depth and output health.
+//! RCON and sound outputs it names, and the status bar's output health (the queue depth comes
+//! from the feed, [`crate::feed`]).
 //!
 //! The engine starts with the app (the setup hook) and keeps running (so a queue drains after
 //! a disconnect); it is shut down with the app, persisting what is still waiting.
 
 use std::path::{Path, PathBuf};
 
-use livetrigger_engine::engine::{
-    Engine, EngineConfig, EngineHandle, OutputsExecutor, ProfileFile, Shutdown,
-};
-use livetrigger_engine::outputs::rcon::{RconConfig, RconHealth, RconOutput};
+use livetrigger_engine::engine::{Engine, EngineConfig, EngineHandle, ProfileFile, Shutdown};
+use livetrigger_engine::outputs::rcon::RconHealth;
 use livetrigger_engine::outputs::sound::{SoundConfig, SoundHealth, SoundOutput};
-use livetrigger_engine::secrets::{SecretKey, SecretStore};
+use livetrigger_engine::secrets::SecretStore;
 use tauri::{AppHandle, Manager, Runtime};
 
 use crate::error::{ErrorCode, IpcError};
@@ -20,14 +19,13 @@ use crate::status::{OutputHealth, StatusHub};
 
 /// The profile file in the data folder.
 pub const PROFILE_FILE: &str = "profile.json";
-/// Written as the profile on first start (with its sounds), so a new streamer has working
-/// examples to edit.
+// The starter profile (written on first start by `livetrigger_engine::starter::install`).
 #[cfg(test)]
 use livetrigger_engine::starter::STARTER_PROFILE;
 
 struct Running {
     engine: Engine,
-    rcon: Option<RconOutput>,
+    rcon: crate::setup::outputs::RconSlot,
     sound: Option<SoundOutput>,
 }
 
@@ -104,11 +102,34 @@ impl EngineState {
         if let Some(running) = guard.as_ref() {
             return Ok(running.engine.handle());
         }
-        let running = start(app)?;
+        let running = start(app).await?;
         let handle = running.engine.handle();
-        crate::queue::forward_updates(app, &handle);
+        crate::feed::attach_engine(app, &handle);
         *guard = Some(running);
         Ok(handle)
+    }
+
+    /// The engine's handle if it runs (without starting it).
+    pub async fn running_handle(&self) -> Option<EngineHandle> {
+        self.running
+            .lock()
+            .await
+            .as_ref()
+            .map(|r| r.engine.handle())
+    }
+
+    /// The sound output of the running engine (starting the engine if needed).
+    pub async fn sound_handle<R: Runtime>(
+        &self,
+        app: &AppHandle<R>,
+    ) -> Result<Option<livetrigger_engine::outputs::sound::SoundHandle>, IpcError> {
+        self.handle(app).await?;
+        Ok(self
+            .running
+            .lock()
+            .await
+            .as_ref()
+            .and_then(|r| r.sound.as_ref().map(SoundOutput::handle)))
     }
 
     /// Stops the engine, keeping waiting items for the next start.
@@ -117,48 +138,29 @@ impl EngineState {
             return;
         };
         running.engine.shutdown(Shutdown::Persist).await;
-        if let Some(rcon) = running.rcon {
-            rcon.shutdown().await;
-        }
+        running.rcon.shutdown().await;
         if let Some(sound) = running.sound {
             let _ = tokio::task::spawn_blocking(move || sound.shutdown()).await;
         }
     }
 }
 
-fn start<R: Runtime>(app: &AppHandle<R>) -> Result<Running, IpcError> {
+async fn start<R: Runtime>(app: &AppHandle<R>) -> Result<Running, IpcError> {
     let paths = app.state::<AppPaths>();
     let (profile, profile_path) = load_profile(&paths.data_dir)?;
-    let hub = app.state::<StatusHub>();
-
-    let secrets = open_secrets(&paths.data_dir, &profile_path);
-    let rcon = profile.rcon.as_ref().and_then(|r| {
-        let password = secrets
-            .as_ref()
-            .and_then(|s| s.get(SecretKey::RconPassword))
-            // A password the move could not take out of the profile still works.
-            .or_else(|| r.password.clone().filter(|p| !p.is_empty()))
-            .map(|p| p.expose().to_owned())
-            .or_else(|| std::env::var("LIVETRIGGER_RCON_PASSWORD").ok())
-            .unwrap_or_default();
-        (!password.is_empty()).then(|| RconOutput::spawn(RconConfig::new(r.addr(), password)))
-    });
-    match &rcon {
-        Some(output) => {
-            let mut health = output.handle().health();
-            let app = app.clone();
-            tauri::async_runtime::spawn(async move {
-                loop {
-                    let state = rcon_health(&health.borrow_and_update());
-                    app.state::<StatusHub>().update(&app, |s| s.rcon = state);
-                    if health.changed().await.is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        None => hub.update(app, |s| s.rcon = OutputHealth::NotConfigured),
-    }
+    // Secrets still in an old or hand-edited profile move to the secrets file first.
+    let _ = open_secrets(&paths.data_dir, &profile_path);
+    // The Minecraft target can change while the engine runs (Settings → Save); without a
+    // password the lane runs dry instead of failing every command.
+    let rcon = app
+        .state::<crate::setup::outputs::RconSlot>()
+        .inner()
+        .clone();
+    rcon.apply(
+        app,
+        crate::setup::settings::rcon_config(&paths.data_dir, &profile),
+    )
+    .await;
 
     let sound = SoundOutput::start(SoundConfig::default());
     {
@@ -180,8 +182,8 @@ fn start<R: Runtime>(app: &AppHandle<R>) -> Result<Running, IpcError> {
         .folder
         .as_ref()
         .map(|f| profile_path.parent().unwrap_or(Path::new(".")).join(f));
-    let exec = OutputsExecutor {
-        rcon: rcon.as_ref().map(RconOutput::handle),
+    let exec = crate::setup::outputs::AppExecutor {
+        rcon: rcon.clone(),
         sound: Some(sound.handle()),
         sound_dir,
     };
@@ -220,33 +222,6 @@ fn start<R: Runtime>(app: &AppHandle<R>) -> Result<Running, IpcError> {
         });
     }
 
-    // Queue depth: recomputed on every lifecycle change (cheap: a few lanes).
-    let handle = engine.handle();
-    let mut updates = handle.subscribe();
-    let app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        // The depth is read afresh on every change, and on a slow tick too: a lane updates its
-        // counters just after it reports an item, so the last report can see the old state.
-        let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
-        loop {
-            tokio::select! {
-                update = updates.recv() => {
-                    if matches!(update, Err(tokio::sync::broadcast::error::RecvError::Closed)) {
-                        break;
-                    }
-                }
-                _ = tick.tick() => {}
-            }
-            let depth: usize = handle
-                .lanes()
-                .iter()
-                .map(|l| l.waiting + l.running.len())
-                .sum();
-            let depth = u32::try_from(depth).unwrap_or(u32::MAX);
-            app.state::<StatusHub>()
-                .update(&app, |s| s.queue_depth = depth);
-        }
-    });
     Ok(Running {
         engine,
         rcon,

@@ -10,10 +10,18 @@ use ts_rs::{Config, TS};
 
 use crate::commands::AppInfo;
 use crate::error::{ErrorCode, IpcError};
+use crate::feed::log::{
+    GiftInfo, LogCursor, LogPage, LogQuery, LogRow, TraceItem, TraceMatch, TraceSkip, TraceView,
+};
+use crate::feed::{ExportFormat, FeedBatch, FeedSnapshot, GifterGift, GifterView};
 use crate::gifts::{CatalogSource, CatalogView, GiftView};
-use crate::live::{ConnectRequest, LogEntry};
+use crate::live::ConnectRequest;
 use crate::queue::{LaneOp, LaneView, QueueItemView};
-use crate::stats::{Count, GifterView, StatsView};
+use crate::setup::demo::DemoView;
+use crate::setup::profile::{BackupView, ProfileDoc, TemplatePreview};
+use crate::setup::settings::{RconTestResult, SettingsUpdate, SettingsView};
+use crate::setup::simulate::SimulateRequest;
+use crate::stats::{Count, StatsView};
 use crate::status::{ConnectionState, OutputHealth, StatusSnapshot};
 
 /// Where the generated TypeScript lives, relative to the repository root.
@@ -87,20 +95,64 @@ ipc! {
         fn queue::queue_panic() -> Vec<LaneView>;
         /// Resume every lane.
         fn queue::queue_resume_all() -> Vec<LaneView>;
+        /// Queue a failed, interrupted, skipped or dropped item again; returns the new id.
+        fn queue::queue_rerun(id: u32) -> u32;
+        /// Everything the window shows, as of batch `seq` (on load, or after a missed batch).
+        fn feed::feed_snapshot() -> FeedSnapshot;
+        /// One page of the session log (filtered), oldest first.
+        fn feed::log_page(query: LogQuery) -> LogPage;
+        /// What the engine did with one log row.
+        fn feed::log_trace(id: u32) -> Option<TraceView>;
+        /// Writes the session log to the data folder; returns the file's path.
+        fn feed::log_export(format: ExportFormat) -> String;
         /// This session's totals: events, gifts, diamonds, top gifters, actions.
         fn stats::session_stats() -> StatsView;
         /// The gifts to map: the room's (cached), else the built-in list.
         fn gifts::gift_catalog() -> CatalogView;
+        /// The profile as JSON (secrets removed), its path, and a problem with the file if any.
+        fn setup_profile::profile_get() -> ProfileDoc;
+        /// Saves rules, actions and lanes (checked by the engine; a backup is kept) and applies them to the running engine; RCON, sound and sign settings stay as saved in Settings.
+        fn setup_profile::profile_save(json: String) -> ProfileDoc;
+        /// Replaces the profile with an imported file's text (secrets in it are ignored).
+        fn setup_profile::profile_import(json: String) -> ProfileDoc;
+        /// Writes the profile without secrets to `path`, or to the data folder's exports; returns where.
+        fn setup_profile::profile_export(path: Option<String>) -> String;
+        /// The automatic backups, newest first.
+        fn setup_profile::profile_backups() -> Vec<BackupView>;
+        /// Restores backup `n` (the current profile becomes a backup itself).
+        fn setup_profile::profile_restore(n: u32) -> ProfileDoc;
+        /// Reads the profile file again and applies it to the running engine.
+        fn setup_profile::profile_reload() -> ProfileDoc;
+        /// A command template rendered for a hostile sample viewer.
+        fn setup_profile::template_preview(template: String) -> TemplatePreview;
+        /// Settings (secrets only as set / not set).
+        fn setup_settings::settings_get() -> SettingsView;
+        /// Saves the settings and points the engine at the new RCON target.
+        fn setup_settings::settings_save(update: SettingsUpdate) -> SettingsView;
+        /// Connects to RCON with these values (empty password: the saved one) and runs `list`.
+        fn setup_settings::rcon_test(host: String, port: u16, password: Option<String>) -> RconTestResult;
+        /// Starts the built-in demo stream and connects to it.
+        fn setup_demo::demo_start() -> DemoView;
+        /// Stops the demo stream.
+        fn setup_demo::demo_stop() -> DemoView;
+        /// Whether the demo stream runs.
+        fn setup_demo::demo_status() -> DemoView;
+        /// Plays a sound file (relative: from the profile's sound folder) at a volume (0–2).
+        fn setup_sound::sound_play(file: String, volume: f32) -> ();
+        /// Copies a sound file into the sound folder; returns the name to use in an action.
+        fn setup_sound::sound_import(path: String) -> String;
+        /// Plays a short chime on the output device.
+        fn setup_sound::sound_test() -> ();
+        /// Fires a simulated event through the real pipeline; returns the messages sent.
+        fn setup_simulate::simulate(request: SimulateRequest) -> u32;
+        /// Fires an event matching a saved rule (marked as a test).
+        fn setup_simulate::rule_test_fire(rule_id: String) -> u32;
     }
     events {
-        /// Connection, output health or queue depth changed.
-        Status(StatusSnapshot) = "status";
-        /// One line of the live event log.
-        Log(LogEntry) = "log";
-        /// A queue item changed state.
-        QueueItem(QueueItemView) = "queue-item";
+        /// Everything changed since the previous batch (at most 20 a second).
+        FeedBatch(FeedBatch) = "feed-batch";
     }
-    types [ErrorCode, IpcError, AppInfo, ConnectionState, OutputHealth, StatusSnapshot, ConnectRequest, LogEntry, LaneView, QueueItemView, LaneOp, Count, GifterView, StatsView, GiftView, CatalogSource, CatalogView]
+    types [ErrorCode, IpcError, AppInfo, ConnectionState, OutputHealth, StatusSnapshot, ConnectRequest, LaneView, QueueItemView, LaneOp, Count, GifterGift, GifterView, StatsView, GiftView, CatalogSource, CatalogView, GiftInfo, LogRow, LogQuery, LogPage, LogCursor, TraceMatch, TraceSkip, TraceItem, TraceView, FeedBatch, FeedSnapshot, ExportFormat, ProfileDoc, BackupView, TemplatePreview, SettingsView, SettingsUpdate, RconTestResult, DemoView, SimulateRequest]
 }
 
 const HEADER: &str = "\
@@ -184,8 +236,19 @@ mod tests {
 
     #[test]
     fn every_event_has_its_wire_name() {
-        let ev = AppEvent::Status(StatusSnapshot::default());
-        assert_eq!(ev.name(), "status");
-        assert!(typescript().contains("listen<StatusSnapshot>(\"status\""));
+        let ev = AppEvent::FeedBatch(FeedBatch {
+            seq: 1,
+            reset: false,
+            log: LogCursor::default(),
+            traces_changed: false,
+            items: Vec::new(),
+            removed_items: Vec::new(),
+            lanes: None,
+            status: Some(StatusSnapshot::default()),
+            stats_changed: false,
+            missed_updates: 0,
+        });
+        assert_eq!(ev.name(), "feed-batch");
+        assert!(typescript().contains("listen<FeedBatch>(\"feed-batch\""));
     }
 }

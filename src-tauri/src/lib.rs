@@ -7,14 +7,22 @@
 pub mod commands;
 pub mod engine;
 pub mod error;
+pub mod feed;
 pub mod gifts;
 pub mod ipc;
 pub mod live;
 pub mod logging;
 pub mod paths;
 pub mod queue;
+pub mod setup;
 pub mod stats;
 pub mod status;
+
+// The setup commands under names the IPC list can use (its entries are `module::command`).
+pub use setup::{
+    demo as setup_demo, profile as setup_profile, settings as setup_settings,
+    simulate as setup_simulate, sound as setup_sound,
+};
 
 use tauri::{AppHandle, Builder, Manager, Runtime};
 
@@ -28,6 +36,9 @@ pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         .manage(StatusHub::default())
         .manage(live::LiveSessions::default())
         .manage(engine::EngineState::default())
+        .manage(setup::outputs::RconSlot::default())
+        .manage(setup::demo::DemoState::default())
+        .manage(feed::FeedHub::default())
         .invoke_handler(ipc::handler())
         .setup(|app| {
             init_state(app.handle())?;
@@ -53,6 +64,7 @@ pub fn init_state<R: Runtime>(app: &AppHandle<R>) -> Result<(), error::IpcError>
         "LiveTrigger starting"
     );
     app.manage(paths);
+    feed::start(app);
     Ok(())
 }
 

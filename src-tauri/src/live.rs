@@ -2,12 +2,12 @@
 //! state in the status bar, and a feed of readable log entries.
 //!
 //! The protocol work is all in `tiktok-live`; this module only owns the running session (one at
-//! a time), turns events into [`LogEntry`]s and pushes them to the UI.
+//! a time), and hands every event to the log feed ([`crate::feed`]) and the trigger engine.
 
 use std::sync::Mutex;
 
 use futures_util::StreamExt;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tauri::{AppHandle, Runtime, State};
 use tiktok_live::client::{
     ClientConfig, ConnectionState as ClientState, LiveClient, Secret, SignConfig, SignPathStyle,
@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
 use crate::error::{ErrorCode, IpcError};
-use crate::ipc::AppEvent;
+use crate::feed::FeedHub;
 use crate::status::{ConnectionState, StatusHub};
 
 /// What the Connect form sends.
@@ -41,8 +41,9 @@ pub struct ConnectRequest {
     #[serde(default)]
     #[ts(optional)]
     pub web_url: Option<String>,
-    /// A signed-in TikTok `sessionid` (age-restricted LIVEs need one). Not in the form yet
-    /// (the settings issue adds it), hence not in the TS bindings.
+    /// A signed-in TikTok `sessionid` (age-restricted LIVEs need one). The window never sends
+    /// it: the backend fills it from Settings → TikTok (see `with_saved_sign_settings`), hence
+    /// not in the TS bindings.
     #[serde(default)]
     #[ts(skip)]
     pub session_id: Option<String>,
@@ -70,32 +71,9 @@ impl std::fmt::Debug for ConnectRequest {
     }
 }
 
-/// One line of the live log.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct LogEntry {
-    /// Increases by one per entry of this app run.
-    pub seq: u32,
-    /// `gift`, `chat`, `like`, `follow`, `share`, `join`, `subscribe`, `viewers`, `stream`,
-    /// `connection` or `error`.
-    pub kind: String,
-    /// The viewer's display name (untrusted text: the UI shows it as text only).
-    pub user: Option<String>,
-    /// The viewer's @handle.
-    pub handle: Option<String>,
-    pub text: String,
-}
-
 #[derive(Default)]
 pub struct LiveSessions {
     current: Mutex<Option<CancellationToken>>,
-    seq: std::sync::atomic::AtomicU32,
-}
-
-impl LiveSessions {
-    fn next_seq(&self) -> u32 {
-        self.seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1
-    }
 }
 
 fn config_for(req: &ConnectRequest) -> Result<ClientConfig, IpcError> {
@@ -232,29 +210,19 @@ pub fn describe(event: &Event) -> Option<(String, Option<String>, Option<String>
     }
 }
 
-fn push<R: Runtime>(
-    app: &AppHandle<R>,
-    sessions: &LiveSessions,
-    kind: String,
-    user: Option<String>,
-    handle: Option<String>,
-    text: String,
-) {
-    let entry = LogEntry {
-        seq: sessions.next_seq(),
-        kind,
-        user,
-        handle,
-        text,
-    };
-    if let Err(e) = AppEvent::Log(entry).emit(app) {
-        tracing::debug!(error = %e, "could not push a log entry");
-    }
+/// A log line that is not a viewer's event.
+fn note<R: Runtime>(app: &AppHandle<R>, kind: &str, text: String) {
+    use tauri::Manager;
+    app.state::<FeedHub>().note(kind, text);
 }
 
 fn map_state(state: &ClientState) -> (ConnectionState, Option<String>) {
     match state {
-        ClientState::Idle | ClientState::Connecting { .. } => (ConnectionState::Connecting, None),
+        ClientState::Idle => (ConnectionState::Connecting, None),
+        ClientState::Connecting { attempt } => (
+            ConnectionState::Connecting,
+            (*attempt > 1).then(|| format!("attempt {attempt}")),
+        ),
         ClientState::Connected { room_id } => {
             (ConnectionState::Connected, Some(format!("room {room_id}")))
         }
@@ -295,6 +263,11 @@ pub fn connect<R: Runtime>(
         s.connection_detail = Some(target.to_string());
     });
     tracing::info!(%target, "connecting");
+    {
+        use tauri::Manager;
+        let data_dir = app.state::<crate::paths::AppPaths>().data_dir.clone();
+        crate::setup::settings::remember_target(&data_dir, req.target.trim());
+    }
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         use tauri::Manager;
@@ -302,15 +275,7 @@ pub fn connect<R: Runtime>(
             Ok(h) => Some(h),
             Err(e) => {
                 tracing::warn!(error = %e, "running without the trigger engine");
-                let sessions = app.state::<LiveSessions>();
-                push(
-                    &app,
-                    &sessions,
-                    "error".into(),
-                    None,
-                    None,
-                    format!("Actions are off: {e}"),
-                );
+                note(&app, "error", format!("Actions are off: {e}"));
                 None
             }
         };
@@ -320,7 +285,7 @@ pub fn connect<R: Runtime>(
         let mut stream = client.connect_resuming(target, cancel, resume);
         let mut states = stream.state();
         let mut states_open = true;
-        let sessions = app.state::<LiveSessions>();
+        let feed = app.state::<FeedHub>();
         let hub = app.state::<StatusHub>();
         loop {
             tokio::select! {
@@ -335,18 +300,17 @@ pub fn connect<R: Runtime>(
                                 crate::gifts::refresh(&client, room_id, &data_dir).await;
                             });
                         }
+                        // The row goes first: the engine's trace of this event links to it.
+                        feed.client_event(&event);
                         if let Some(engine) = &engine {
                             if let Err(e) = engine.submit(&event).await {
                                 tracing::warn!(error = %e, "the trigger engine refused an event");
                             }
                         }
-                        if let Some((kind, user, handle, text)) = describe(&event) {
-                            push(&app, &sessions, kind, user, handle, text);
-                        }
                     }
                     Some(Err(e)) => {
                         tracing::warn!(code = e.code(), error = %e, "live stream error");
-                        push(&app, &sessions, "error".into(), None, None, e.to_string());
+                        feed.note("error", e.to_string());
                     }
                     None => break,
                 },
@@ -386,8 +350,10 @@ pub fn live_connect<R: Runtime>(
     app: AppHandle<R>,
     sessions: State<'_, LiveSessions>,
     hub: State<'_, StatusHub>,
+    paths: State<'_, crate::paths::AppPaths>,
     request: ConnectRequest,
 ) -> Result<(), IpcError> {
+    let request = crate::setup::settings::with_saved_sign_settings(&paths.data_dir, request);
     connect(&app, &sessions, &hub, request)
 }
 

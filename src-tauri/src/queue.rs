@@ -1,15 +1,14 @@
-//! The Queue view's backend: lanes with their controls, and a feed of item lifecycle changes.
+//! The Queue view's backend: lanes with their controls and re-runs. Item changes and lane
+//! counters reach the window through the batched feed ([`crate::feed`]).
 
-use livetrigger_engine::engine::{
-    EngineHandle, EngineUpdate, ItemStatus, ItemUpdate, LaneSnapshot,
-};
+use livetrigger_engine::engine::{ItemUpdate, QueueItem};
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Runtime, State};
 use ts_rs::TS;
 
 use crate::engine::EngineState;
 use crate::error::{ErrorCode, IpcError};
-use crate::ipc::AppEvent;
+use crate::feed::FeedHub;
 
 /// One lane as the Queue view shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
@@ -22,21 +21,7 @@ pub struct LaneView {
     pub done: u32,
     pub failed: u32,
     pub dropped: u32,
-}
-
-impl From<&LaneSnapshot> for LaneView {
-    fn from(l: &LaneSnapshot) -> Self {
-        let n = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
-        LaneView {
-            name: l.name.clone(),
-            paused: l.paused,
-            waiting: u32::try_from(l.waiting).unwrap_or(u32::MAX),
-            running: u32::try_from(l.running.len()).unwrap_or(u32::MAX),
-            done: n(l.done),
-            failed: n(l.failed),
-            dropped: n(l.dropped),
-        }
-    }
+    pub skipped: u32,
 }
 
 /// A queue item's latest state.
@@ -52,35 +37,49 @@ pub struct QueueItemView {
     /// Why it failed or was dropped; "may have run" when that is possible.
     pub detail: Option<String>,
     pub commands: Vec<String>,
+    /// Sound files it plays.
+    pub sounds: Vec<String>,
     /// The viewer's @handle (untrusted text).
     pub user: Option<String>,
+    /// What triggered it, for people.
+    pub event: String,
+    #[ts(type = "number")]
+    pub queued_ms: i64,
+    /// The item this one runs again, if it is a re-run.
+    pub rerun_of: Option<u32>,
+    /// Its commands went nowhere: no RCON server is set up, so the Minecraft lane runs dry
+    /// (`detail` says so). Not a failure.
+    pub dry_run: bool,
+}
+
+impl QueueItemView {
+    /// The item as queued (its status is set by the caller).
+    pub fn from_item(item: &QueueItem) -> Self {
+        let (commands, sounds) = crate::feed::log::steps(&item.steps);
+        let small = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+        QueueItemView {
+            id: small(item.id),
+            lane: item.lane.clone(),
+            rule: item.rule_id.clone(),
+            status: "queued".into(),
+            detail: None,
+            commands,
+            sounds,
+            user: item.username.clone(),
+            event: item.event.clone(),
+            queued_ms: item.queued_ms,
+            rerun_of: item.rerun_of.map(small),
+            dry_run: false,
+        }
+    }
 }
 
 impl From<&ItemUpdate> for QueueItemView {
     fn from(u: &ItemUpdate) -> Self {
-        let detail = match &u.status {
-            ItemStatus::Failed {
-                reason,
-                may_have_run,
-            } => Some(if *may_have_run {
-                format!("{reason} (may have run)")
-            } else {
-                reason.clone()
-            }),
-            ItemStatus::Dropped { reason } | ItemStatus::Expired { reason } => Some(reason.clone()),
-            ItemStatus::Skipped { reason } if !reason.is_empty() => Some(reason.clone()),
-            ItemStatus::Interrupted => Some("interrupted; may have run".into()),
-            _ => None,
-        };
-        QueueItemView {
-            id: u32::try_from(u.item.id).unwrap_or(u32::MAX),
-            lane: u.item.lane.clone(),
-            rule: u.item.rule_id.clone(),
-            status: u.status.name().into(),
-            detail,
-            commands: u.item.commands(),
-            user: u.item.username.clone(),
-        }
+        let mut v = QueueItemView::from_item(&u.item);
+        v.status = u.status.name().into();
+        v.detail = crate::feed::log::status_detail(&u.status);
+        v
     }
 }
 
@@ -94,25 +93,6 @@ pub enum LaneOp {
     Clear,
 }
 
-/// Forwards item changes to the UI as `queue-item` events.
-pub fn forward_updates<R: Runtime>(app: &AppHandle<R>, handle: &EngineHandle) {
-    let mut updates = handle.subscribe();
-    let app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        loop {
-            match updates.recv().await {
-                Ok(EngineUpdate::Item(u)) => {
-                    if let Err(e) = AppEvent::QueueItem(QueueItemView::from(&u)).emit(&app) {
-                        tracing::debug!(error = %e, "could not push a queue change");
-                    }
-                }
-                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-            }
-        }
-    });
-}
-
 fn engine_error(e: impl std::fmt::Display) -> IpcError {
     IpcError::new(ErrorCode::InvalidInput, e.to_string())
 }
@@ -121,15 +101,17 @@ fn engine_error(e: impl std::fmt::Display) -> IpcError {
 pub async fn queue_lanes<R: Runtime>(
     app: AppHandle<R>,
     engine: State<'_, EngineState>,
+    feed: State<'_, FeedHub>,
 ) -> Result<Vec<LaneView>, IpcError> {
-    let handle = engine.handle(&app).await?;
-    Ok(handle.lanes().iter().map(LaneView::from).collect())
+    engine.handle(&app).await?;
+    Ok(feed.lanes())
 }
 
 #[tauri::command]
 pub async fn lane_control<R: Runtime>(
     app: AppHandle<R>,
     engine: State<'_, EngineState>,
+    feed: State<'_, FeedHub>,
     lane: String,
     op: LaneOp,
 ) -> Result<Vec<LaneView>, IpcError> {
@@ -141,7 +123,7 @@ pub async fn lane_control<R: Runtime>(
         LaneOp::Clear => handle.clear(&lane),
     }
     .map_err(engine_error)?;
-    Ok(handle.lanes().iter().map(LaneView::from).collect())
+    Ok(feed.lanes())
 }
 
 /// The panic button: clears and pauses every lane (`resume` on each lane, or
@@ -150,19 +132,35 @@ pub async fn lane_control<R: Runtime>(
 pub async fn queue_panic<R: Runtime>(
     app: AppHandle<R>,
     engine: State<'_, EngineState>,
+    feed: State<'_, FeedHub>,
 ) -> Result<Vec<LaneView>, IpcError> {
     let handle = engine.handle(&app).await?;
     handle.panic();
     tracing::warn!("panic button: every lane cleared and paused");
-    Ok(handle.lanes().iter().map(LaneView::from).collect())
+    Ok(feed.lanes())
 }
 
 #[tauri::command]
 pub async fn queue_resume_all<R: Runtime>(
     app: AppHandle<R>,
     engine: State<'_, EngineState>,
+    feed: State<'_, FeedHub>,
 ) -> Result<Vec<LaneView>, IpcError> {
     let handle = engine.handle(&app).await?;
     handle.resume_all();
-    Ok(handle.lanes().iter().map(LaneView::from).collect())
+    Ok(feed.lanes())
+}
+
+/// Queues a failed, interrupted, skipped or dropped item again, as a new item. Returns the new
+/// item's id.
+#[tauri::command]
+pub async fn queue_rerun<R: Runtime>(
+    app: AppHandle<R>,
+    engine: State<'_, EngineState>,
+    id: u32,
+) -> Result<u32, IpcError> {
+    let handle = engine.handle(&app).await?;
+    let new_id = handle.rerun(u64::from(id)).await.map_err(engine_error)?;
+    tracing::info!(item = id, new_item = new_id, "item re-run by the user");
+    Ok(u32::try_from(new_id).unwrap_or(u32::MAX))
 }

@@ -1,4 +1,5 @@
-//! The Stats view's backend: this session's totals from the engine's store.
+//! The Stats view's backend: this session's totals from the engine's store, the per-minute
+//! series and top gifters (with their gifts' images) from the live feed.
 
 use serde::Serialize;
 use tauri::{AppHandle, Runtime, State};
@@ -6,6 +7,7 @@ use ts_rs::TS;
 
 use crate::engine::EngineState;
 use crate::error::{ErrorCode, IpcError};
+use crate::feed::{FeedHub, GifterView};
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -16,24 +18,21 @@ pub struct Count {
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-pub struct GifterView {
-    /// The @handle and display name (untrusted text).
-    pub username: String,
-    pub nickname: String,
-    pub diamonds: u32,
-    pub units: u32,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
 pub struct StatsView {
     /// Events received per kind.
     pub events: Vec<Count>,
     pub gift_units: u32,
     pub diamonds: u32,
+    /// The biggest gifters of this app run, with the gifts they sent.
     pub top_gifters: Vec<GifterView>,
-    /// Settled gift units per minute since the session started, oldest first.
+    /// Where the per-minute series start (wall-clock ms of the first minute), if any gift
+    /// came yet.
+    #[ts(type = "number | null")]
+    pub minute_start_ms: Option<i64>,
+    /// Settled gift units per minute, oldest first.
     pub gifts_per_minute: Vec<u32>,
+    /// Coins of those gifts per minute.
+    pub coins_per_minute: Vec<u32>,
     /// Queue items per final status.
     pub items: Vec<Count>,
 }
@@ -46,12 +45,17 @@ fn small(n: u64) -> u32 {
 pub async fn session_stats<R: Runtime>(
     app: AppHandle<R>,
     engine: State<'_, EngineState>,
+    feed: State<'_, FeedHub>,
 ) -> Result<StatsView, IpcError> {
     let handle = engine.handle(&app).await?;
     let s = handle
         .stats()
         .await
         .map_err(|e| IpcError::new(ErrorCode::Internal, e.to_string()))?;
+    let (series, top_gifters) = {
+        let core = feed.lock();
+        (core.stats.series(), core.stats.top_gifters())
+    };
     let counts = |v: Vec<(String, u64)>| {
         v.into_iter()
             .map(|(name, n)| Count {
@@ -64,18 +68,10 @@ pub async fn session_stats<R: Runtime>(
         events: counts(s.totals),
         gift_units: small(s.gift_units),
         diamonds: small(s.diamonds),
-        top_gifters: s
-            .top_gifters
-            .into_iter()
-            .take(10)
-            .map(|g| GifterView {
-                username: g.username,
-                nickname: g.nickname,
-                diamonds: small(g.diamonds),
-                units: small(g.units),
-            })
-            .collect(),
-        gifts_per_minute: s.gifts_per_minute.into_iter().map(small).collect(),
+        top_gifters,
+        minute_start_ms: series.start_ms,
+        gifts_per_minute: series.gifts.into_iter().map(small).collect(),
+        coins_per_minute: series.coins.into_iter().map(small).collect(),
         items: counts(s.items),
     })
 }

@@ -1,7 +1,7 @@
 //! The status bar's model: connection, RCON health, audio health and queue depth.
 //!
-//! The backend owns it; every change is pushed to the UI as a typed `status` event, and the UI
-//! can also ask for the current snapshot (on load, before any event arrived).
+//! The backend owns it; every change travels to the UI with the next feed batch
+//! ([`crate::feed`]), and the UI can also ask for the current snapshot.
 
 use std::sync::Mutex;
 
@@ -90,10 +90,9 @@ impl StatusHub {
             change(&mut guard);
             (*guard != before).then(|| guard.clone())
         };
-        if let Some(snapshot) = next {
-            if let Err(e) = crate::ipc::AppEvent::Status(snapshot).emit(app) {
-                tracing::warn!(error = %e, "could not push the status to the UI");
-            }
+        if next.is_some() {
+            // It travels to the window with the next feed batch.
+            crate::feed::status_changed(app);
         }
     }
 }

@@ -29,6 +29,10 @@ fn typescript_bindings_match_the_rust_list() {
 }
 
 fn invoke(cmd: &str) -> serde_json::Value {
+    invoke_with(cmd, serde_json::json!({}))
+}
+
+fn invoke_with(cmd: &str, args: serde_json::Value) -> serde_json::Value {
     let data = tempfile_dir();
     // SAFETY of env use: this test binary sets the variable before any app is built and every
     // test that builds an app points it to its own folder under the same root.
@@ -48,7 +52,7 @@ fn invoke(cmd: &str) -> serde_json::Value {
             error: tauri::ipc::CallbackFn(1),
             // On Linux the app origin is tauri://localhost; anything else counts as remote.
             url: "tauri://localhost".parse().unwrap(),
-            body: tauri::ipc::InvokeBody::default(),
+            body: tauri::ipc::InvokeBody::Json(args),
             headers: Default::default(),
             invoke_key: INVOKE_KEY.to_string(),
         },
@@ -81,4 +85,30 @@ fn status_starts_disconnected_with_an_empty_queue() {
     assert_eq!(status["connection"], "disconnected");
     assert_eq!(status["rcon"], "not_configured");
     assert_eq!(status["queueDepth"], 0);
+}
+
+#[test]
+fn the_profile_comes_without_secrets_and_previews_render_for_a_hostile_viewer() {
+    let doc = invoke("profile_get");
+    let profile: serde_json::Value =
+        serde_json::from_str(doc["json"].as_str().unwrap()).expect("profile JSON");
+    assert!(profile["rules"].as_array().is_some_and(|r| !r.is_empty()));
+    assert!(profile["rcon"].get("password").is_none());
+    assert!(doc["path"].as_str().unwrap().ends_with("profile.json"));
+
+    let preview = invoke_with(
+        "template_preview",
+        serde_json::json!({"template": "say {user} sent {count}"}),
+    );
+    let command = preview["command"].as_str().unwrap();
+    assert!(command.starts_with("say "), "{command}");
+    assert!(!command.contains('§'), "{command}");
+    assert_eq!(
+        preview["placeholders"],
+        serde_json::json!(["user", "count"])
+    );
+
+    let settings = invoke("settings_get");
+    assert_eq!(settings["rconPasswordSet"], false);
+    assert_eq!(settings["rconPort"], 25575);
 }

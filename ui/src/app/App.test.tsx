@@ -1,21 +1,26 @@
-import { act, render, screen, within } from "@testing-library/react";
+import { render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { emit } from "@tauri-apps/api/event";
-import { describe, expect, it } from "vitest";
-import { fakeBackend } from "../test/backend";
+import { beforeEach, describe, expect, it } from "vitest";
+import { fakeBackend, idleStatus, pushBatch, pushStatus, snapshot } from "../test/backend";
 import { App } from "./App";
 import { VIEWS } from "./views";
 
+beforeEach(() => {
+  window.location.hash = "";
+});
+
 describe("app shell", () => {
-  it("reaches every view from the navigation", async () => {
+  it("reaches every view from the navigation, and each view is a route", async () => {
     fakeBackend();
     const user = userEvent.setup();
     render(<App />);
     const nav = screen.getByRole("navigation", { name: "Main" });
+    expect(screen.getByRole("main").dataset.view).toBe("connect");
     for (const view of VIEWS) {
       await user.click(within(nav).getByRole("button", { name: new RegExp(view.label) }));
       const main = screen.getByRole("main");
       expect(main.dataset.view).toBe(view.id);
+      expect(window.location.hash).toBe(`#/${view.id}`);
       expect(within(main).getByRole("heading", { level: 1 }).textContent).toBe(view.label);
       expect(
         within(nav)
@@ -25,18 +30,24 @@ describe("app shell", () => {
     }
   });
 
-  it("shows the backend status and follows status events", async () => {
+  it("opens the view the URL names", () => {
+    fakeBackend();
+    window.location.hash = "#/stats";
+    render(<App />);
+    expect(screen.getByRole("main").dataset.view).toBe("stats");
+  });
+
+  it("shows the backend status and follows the feed's batches", async () => {
     fakeBackend();
     render(<App />);
     expect(await screen.findByText("TikTok: Offline")).toBeTruthy();
     expect(screen.getByText("Queue: 0")).toBeTruthy();
-    await act(async () => {
-      await emit("status", {
-        connection: "connected",
-        rcon: "ok",
-        audio: "down",
-        queueDepth: 3,
-      });
+    await pushStatus({
+      ...idleStatus,
+      connection: "connected",
+      rcon: "ok",
+      audio: "down",
+      queueDepth: 3,
     });
     expect(await screen.findByText("TikTok: Live")).toBeTruthy();
     expect(screen.getByText("RCON: ok")).toBeTruthy();
@@ -44,9 +55,29 @@ describe("app shell", () => {
     expect(screen.getByText("Queue: 3")).toBeTruthy();
   });
 
+  it("takes a new snapshot when a batch is missing", async () => {
+    let snapshots = 0;
+    fakeBackend({
+      feed_snapshot: () => {
+        snapshots += 1;
+        return snapshot({
+          seq: snapshots === 1 ? 0 : 41,
+          status: { ...idleStatus, queueDepth: snapshots === 1 ? 0 : 7 },
+        });
+      },
+    });
+    render(<App />);
+    expect(await screen.findByText("Queue: 0")).toBeTruthy();
+    // Batch 40 after 0: batches 1..39 were missed, so the window resyncs instead.
+    await pushBatch({ seq: 40, status: { ...idleStatus, queueDepth: 99 } });
+    expect(await screen.findByText("Queue: 7")).toBeTruthy();
+    expect(snapshots).toBe(2);
+    expect(screen.queryByText("Queue: 99")).toBeNull();
+  });
+
   it("says so when the backend does not answer", async () => {
     fakeBackend({
-      status: () => {
+      feed_snapshot: () => {
         throw new Error("bridge down");
       },
     });

@@ -1,12 +1,9 @@
-import type { ViewDef, ViewId } from "./views";
+import { useLocation } from "wouter";
+import type { ViewDef } from "./views";
 
-interface NavProps {
-  views: readonly ViewDef[];
-  current: ViewId;
-  onSelect: (id: ViewId) => void;
-}
-
-export function Nav({ views, current, onSelect }: NavProps) {
+export function Nav({ views }: { views: readonly ViewDef[] }) {
+  const [location, navigate] = useLocation();
+  const current = location.replace(/^\//, "").split("/")[0];
   return (
     <nav className="nav" aria-label="Main">
       <div className="brand">
@@ -24,7 +21,7 @@ export function Nav({ views, current, onSelect }: NavProps) {
               className={v.id === current ? "nav-item active" : "nav-item"}
               aria-current={v.id === current ? "page" : undefined}
               onClick={() => {
-                onSelect(v.id);
+                navigate(`/${v.id}`);
               }}
             >
               <span className="nav-glyph" aria-hidden="true">

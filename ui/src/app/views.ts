@@ -4,7 +4,7 @@ import { LogView } from "../features/log";
 import { MappingView } from "../features/mapping/MappingView";
 import { QueueView } from "../features/queue";
 import { SettingsView } from "../features/settings/SettingsView";
-import { StatsView } from "../features/stats/StatsView";
+import { StatsView } from "../features/stats";
 
 export type ViewId = "connect" | "mapping" | "queue" | "log" | "stats" | "settings";
 

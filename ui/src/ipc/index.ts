@@ -1,5 +1,6 @@
 // The only module that talks to the backend. Features import from here, never from
 // @tauri-apps/* directly, so tests can replace the whole backend in one place.
+import { getCurrentWebview } from "@tauri-apps/api/webview";
 import type { IpcError } from "./bindings";
 
 export { commands, events } from "./bindings";
@@ -23,4 +24,30 @@ export function errorMessage(value: unknown): string {
   if (value instanceof Error) return value.message;
   if (typeof value === "string") return value;
   return "Something went wrong talking to the LiveTrigger backend.";
+}
+
+/** Calls `handler` with the paths of files dropped onto the window from the desktop. Returns
+ * the unsubscribe function. Outside the app (UI tests) there is no window to listen to. */
+export function onFileDrop(handler: (paths: string[]) => void): () => void {
+  let stop: (() => void) | null = null;
+  let done = false;
+  try {
+    getCurrentWebview()
+      .onDragDropEvent((event) => {
+        if (event.payload.type === "drop") handler(event.payload.paths);
+      })
+      .then(
+        (unlisten) => {
+          if (done) unlisten();
+          else stop = unlisten;
+        },
+        () => undefined,
+      );
+  } catch {
+    // No Tauri window (tests): nothing to listen to.
+  }
+  return () => {
+    done = true;
+    stop?.();
+  };
 }

@@ -6,6 +6,7 @@
 mod live;
 mod outputs;
 mod paths;
+mod rcon_server;
 mod run;
 mod simulate;
 
@@ -35,6 +36,8 @@ enum Command {
     Simulate(simulate::Command),
     #[command(flatten)]
     Run(run::Command),
+    #[command(flatten)]
+    RconServer(rcon_server::Command),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +58,7 @@ fn main() -> ExitCode {
             Command::Outputs(cmd) => outputs::run(cmd).await,
             Command::Simulate(cmd) => simulate::run(cmd).await,
             Command::Run(cmd) => run::run(cmd).await,
+            Command::RconServer(cmd) => rcon_server::run(cmd).await,
         }
     });
     match result {

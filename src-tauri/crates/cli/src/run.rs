@@ -451,5 +451,17 @@ fn human(u: &EngineUpdate) -> String {
         EngineUpdate::Fault {
             component, message, ..
         } => format!("FAULT  {component}: {message}"),
+        EngineUpdate::Skipped {
+            msg_id,
+            rule,
+            reason,
+            ..
+        } => format!(
+            "skip   {} msg {msg_id}: {reason}",
+            rule.as_deref().unwrap_or("event")
+        ),
+        EngineUpdate::Step {
+            item, step, text, ..
+        } => format!("step   #{item}.{step}: {text}"),
     }
 }

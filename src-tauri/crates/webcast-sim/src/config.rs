@@ -276,6 +276,10 @@ pub struct SimConfig {
     pub strict_handshake: bool,
     /// How long a signed socket URL stays usable.
     pub signed_url_ttl: Duration,
+    /// Added to every message's `msg_id`. Playing the same script again to a client that
+    /// remembers ids (the app's demo stream, started twice) needs fresh ids, or all of it is
+    /// rightly dropped as duplicates.
+    pub msg_id_offset: u64,
 }
 
 impl Default for SimConfig {
@@ -307,6 +311,7 @@ impl Default for SimConfig {
             sign_separate_origin: false,
             strict_handshake: true,
             signed_url_ttl: Duration::from_secs(30),
+            msg_id_offset: 0,
         }
     }
 }

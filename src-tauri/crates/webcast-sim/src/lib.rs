@@ -92,6 +92,7 @@ impl Simulator {
             base_url: base_url.clone(),
             host: config.host(),
             start_ms: http::unix_ms(),
+            msg_id_base: script::MSG_ID_BASE.saturating_add(config.msg_id_offset),
         };
         let (play, expected) = match &config.scenario {
             Scenario::Script(s) => {

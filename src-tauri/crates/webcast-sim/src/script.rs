@@ -279,6 +279,8 @@ pub(crate) struct WireContext {
     /// `create_time` of the first message (ms); later ones add the script's waits before
     /// them and their ordinal.
     pub start_ms: i64,
+    /// `MSG_ID_BASE` plus the configured offset: message `n` gets `msg_id_base + n + 1`.
+    pub msg_id_base: u64,
 }
 
 impl Script {
@@ -453,7 +455,7 @@ impl Script {
             };
             let base = match m {
                 Msg::Duplicate { of } => built.get(*of).cloned().unwrap_or_default(),
-                other => to_wire(other, MSG_ID_BASE + ordinal as u64 + 1, &at),
+                other => to_wire(other, ctx.msg_id_base + ordinal as u64 + 1, &at),
             };
             built.push(base.clone());
             base
@@ -464,7 +466,7 @@ impl Script {
             base.is_history = true;
             out.history.push(base);
         }
-        let end_id = MSG_ID_BASE + self.messages().count() as u64 + 1;
+        let end_id = ctx.msg_id_base + self.messages().count() as u64 + 1;
         for step in &self.steps {
             out.steps.push(match step {
                 Step::Frame { messages } => CompiledStep::Frame(

@@ -25,7 +25,7 @@ use crate::random;
 use crate::record::{push_capped, Ack, Closed, EnterRoom, Handshake, Heartbeat, Pushed, Recorder};
 use crate::replay::Recording;
 use crate::script::SimUser;
-use crate::script::{to_wire, Compiled, CompiledStep, WireContext, MSG_ID_BASE};
+use crate::script::{to_wire, Compiled, CompiledStep, WireContext};
 
 /// The websocket path (what `push_server` points at).
 pub const WS_PATH: &str = "/webcast/im/ws_proxy/ws_reuse_supplement/";
@@ -678,7 +678,7 @@ impl Connection {
                     .enumerate()
                     .map(|(j, m)| {
                         let serial = index * pace.batch as u64 + j as u64;
-                        to_wire(m, MSG_ID_BASE + serial + 1, &self.s.ctx)
+                        to_wire(m, self.s.ctx.msg_id_base + serial + 1, &self.s.ctx)
                     })
                     .collect();
                 self.push_at = Instant::now() + pace.interval;

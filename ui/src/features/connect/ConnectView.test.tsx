@@ -1,8 +1,8 @@
-import { act, render, screen, waitFor } from "@testing-library/react";
+import { screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { emit } from "@tauri-apps/api/event";
 import { describe, expect, it } from "vitest";
-import { fakeBackend, idleStatus } from "../../test/backend";
+import { fakeBackend, idleStatus, pushStatus, sampleSettings } from "../../test/backend";
+import { renderWithClient } from "../../test/render";
 import { ConnectView } from "./ConnectView";
 
 describe("connect", () => {
@@ -15,7 +15,7 @@ describe("connect", () => {
       },
     });
     const user = userEvent.setup();
-    render(<ConnectView />);
+    renderWithClient(<ConnectView />);
     const button = screen.getByRole("button", { name: "Connect" });
     expect(button.hasAttribute("disabled")).toBe(true);
     await user.type(screen.getByLabelText(/username/), "@streamer");
@@ -36,21 +36,72 @@ describe("connect", () => {
       },
     });
     const user = userEvent.setup();
-    render(<ConnectView />);
+    renderWithClient(<ConnectView />);
     await user.type(screen.getByLabelText(/username/), "a b");
     await user.click(screen.getByRole("button", { name: "Connect" }));
     expect((await screen.findByRole("alert")).textContent).toBe("enter a TikTok @username");
 
-    await act(async () => {
-      await emit("status", {
-        ...idleStatus,
-        connection: "connected",
-        connectionDetail: "room 7",
-      });
-    });
+    await pushStatus({ ...idleStatus, connection: "connected", connectionDetail: "room 7" });
     expect(screen.getByText("Live · room 7")).toBeTruthy();
     expect(screen.getByRole<HTMLButtonElement>("button", { name: "Disconnect" }).disabled).toBe(
       false,
     );
+  });
+
+  it("fills in the last user and starts and stops the demo stream", async () => {
+    let running = false;
+    const calls = fakeBackend({
+      settings_get: () => ({ ...sampleSettings, lastTarget: "@lastone" }),
+      demo_start: () => {
+        running = true;
+        return { running, url: "http://127.0.0.1:4000", target: "@simstreamer" };
+      },
+      demo_stop: () => {
+        running = false;
+        return { running, url: null, target: "@simstreamer" };
+      },
+    });
+    const user = userEvent.setup();
+    renderWithClient(<ConnectView />);
+    await waitFor(() => {
+      expect(screen.getByLabelText<HTMLInputElement>(/username/).value).toBe("@lastone");
+    });
+    const demo = await screen.findByRole("button", { name: "Try the demo stream" });
+    await user.click(demo);
+    expect(await screen.findByRole("button", { name: "Stop the demo stream" })).toBeTruthy();
+    await user.click(screen.getByRole("button", { name: "Stop the demo stream" }));
+    expect(await screen.findByRole("button", { name: "Try the demo stream" })).toBeTruthy();
+    expect(calls.filter((c) => c.startsWith("demo_"))).toEqual([
+      "demo_status",
+      "demo_start",
+      "demo_stop",
+    ]);
+  });
+
+  it("simulates a gift streak through the backend", async () => {
+    const sent: unknown[] = [];
+    fakeBackend({
+      gift_catalog: () => ({
+        source: "builtin",
+        gifts: [{ id: 5655, name: "Rose", diamondCount: 1, imageUrl: null, streakable: true }],
+      }),
+      simulate: (args) => {
+        sent.push(args);
+        return 4;
+      },
+    });
+    const user = userEvent.setup();
+    renderWithClient(<ConnectView />);
+    await screen.findByRole("option", { name: "Rose (1 coins)" });
+    const count = screen.getByLabelText("How many");
+    await user.clear(count);
+    await user.type(count, "3");
+    await user.click(screen.getByRole("button", { name: "Send gift" }));
+    expect((await screen.findByText(/Sent Rose ×3 as a streak/)).id).toBe("sim-message");
+    expect(sent).toEqual([
+      {
+        request: { kind: "gift", giftId: 5655, name: "Rose", coins: 1, count: 3, streak: true },
+      },
+    ]);
   });
 });

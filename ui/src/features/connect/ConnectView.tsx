@@ -1,7 +1,10 @@
-import { useState, type SyntheticEvent } from "react";
+import { useQuery } from "@tanstack/react-query";
+import { useEffect, useRef, useState, type SyntheticEvent } from "react";
 import { commands, errorMessage } from "../../ipc";
 import { useStatus } from "../../shared/use-status";
 import { ViewHeader } from "../../shared/ViewHeader";
+import { DemoPanel } from "./DemoPanel";
+import { SimulatePanel } from "./SimulatePanel";
 
 const STATE_TEXT = {
   disconnected: "Not connected",
@@ -11,6 +14,20 @@ const STATE_TEXT = {
   ended: "The stream ended",
 } as const;
 
+/** The last @user and the sign server from Settings, filled in once they arrive (unless the
+ * streamer already typed something). */
+function useRemembered(setTarget: (v: string) => void, setSignUrl: (v: string) => void) {
+  const settings = useQuery({ queryKey: ["settings"], queryFn: commands.settingsGet });
+  const done = useRef(false);
+  useEffect(() => {
+    const s = settings.data;
+    if (!s || done.current) return;
+    done.current = true;
+    if (s.lastTarget) setTarget(s.lastTarget);
+    if (s.signUrl) setSignUrl(s.signUrl);
+  }, [settings.data, setTarget, setSignUrl]);
+}
+
 export function ConnectView() {
   const { status } = useStatus();
   const [target, setTarget] = useState("");
@@ -19,6 +36,14 @@ export function ConnectView() {
   const [webUrl, setWebUrl] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  useRemembered(
+    (v) => {
+      setTarget((t) => t || v);
+    },
+    (v) => {
+      setSignUrl((u) => u || v);
+    },
+  );
 
   const state = status?.connection ?? "disconnected";
   const active = state === "connecting" || state === "connected" || state === "reconnecting";
@@ -140,6 +165,10 @@ export function ConnectView() {
           {status?.connectionDetail ? ` · ${status.connectionDetail}` : ""}
         </p>
       </section>
+      <div className="grid-2">
+        <DemoPanel live={state === "connected"} />
+        <SimulatePanel />
+      </div>
     </>
   );
 }

@@ -1,58 +1,102 @@
-import { useMemo, useState, useSyncExternalStore } from "react";
+import { useMutation } from "@tanstack/react-query";
+import { commands, errorMessage, type ExportFormat } from "../../ipc";
+import { useFeed } from "../../shared/feed";
 import { ViewHeader } from "../../shared/ViewHeader";
-import { clearLog, logEntries, subscribe } from "./feed";
-
-const FILTERS = ["all", "gift", "chat", "follow", "share", "like", "join", "stream"] as const;
-type Filter = (typeof FILTERS)[number];
+import { useLogFilters } from "./filters";
+import { ICONS, KINDS, type Kind } from "./format";
+import { VirtualLog } from "./VirtualLog";
 
 export function LogView() {
-  const entries = useSyncExternalStore(subscribe, logEntries);
-  const [filter, setFilter] = useState<Filter>("all");
-  const shown = useMemo(() => {
-    const list = filter === "all" ? entries : entries.filter((e) => e.kind === filter);
-    return list.slice().reverse();
-  }, [entries, filter]);
+  const [filters, setFilters] = useLogFilters();
+  const held = useFeed((s) => s.log.count);
+  const exporter = useMutation({
+    mutationFn: (format: ExportFormat) => commands.logExport({ format }),
+  });
+
+  const toggleKind = (k: Kind) => {
+    const kinds = filters.kinds.includes(k)
+      ? filters.kinds.filter((x) => x !== k)
+      : [...filters.kinds, k];
+    setFilters({ ...filters, kinds });
+  };
 
   return (
     <>
       <ViewHeader
         title="Log"
-        subtitle="Gifts, follows, likes, shares, joins and chat as they arrive."
+        subtitle={`Every event of this session (${held.toLocaleString()} rows). Click a row to see what it triggered.`}
       />
-      <div className="row" role="toolbar" aria-label="Filter">
-        {FILTERS.map((f) => (
+      <div className="row log-toolbar" role="toolbar" aria-label="Filter">
+        <button
+          type="button"
+          id="log-filter-all"
+          className={filters.kinds.length === 0 ? "chip active" : "chip"}
+          aria-pressed={filters.kinds.length === 0}
+          onClick={() => {
+            setFilters({ ...filters, kinds: [] });
+          }}
+        >
+          all
+        </button>
+        {KINDS.map((k) => (
           <button
-            key={f}
+            key={k}
             type="button"
-            className={f === filter ? "chip active" : "chip"}
-            aria-pressed={f === filter}
+            id={`log-filter-${k}`}
+            className={filters.kinds.includes(k) ? "chip active" : "chip"}
+            aria-pressed={filters.kinds.includes(k)}
             onClick={() => {
-              setFilter(f);
+              toggleKind(k);
             }}
           >
-            {f}
+            <span aria-hidden="true">{ICONS[k]}</span> {k}
           </button>
         ))}
-        <button type="button" className="secondary" onClick={clearLog}>
-          Clear
+      </div>
+      <div className="row">
+        <input
+          id="log-search"
+          type="search"
+          placeholder="Search a viewer…"
+          aria-label="Search by viewer"
+          value={filters.search}
+          onChange={(e) => {
+            setFilters({ ...filters, search: e.target.value });
+          }}
+        />
+        <button
+          type="button"
+          className="secondary"
+          id="log-export-jsonl"
+          onClick={() => {
+            exporter.mutate("json_lines");
+          }}
+        >
+          Export JSON lines
         </button>
+        <button
+          type="button"
+          className="secondary"
+          id="log-export-csv"
+          onClick={() => {
+            exporter.mutate("csv");
+          }}
+        >
+          Export CSV
+        </button>
+        {exporter.isSuccess && (
+          <span className="muted" id="log-export-result">
+            Saved to {exporter.data}
+          </span>
+        )}
+        {exporter.isError && (
+          <span className="error" role="alert">
+            {errorMessage(exporter.error)}
+          </span>
+        )}
       </div>
       <section className="panel log" aria-label="Live event log">
-        {shown.length === 0 ? (
-          <p className="muted">No events yet. Connect to a stream to see them here.</p>
-        ) : (
-          <ol id="log-list">
-            {shown.map((e) => (
-              <li key={e.seq} className={`log-entry kind-${e.kind}`} data-kind={e.kind}>
-                <span className="log-kind">{e.kind}</span>
-                <span className="log-user" title={e.handle ? `@${e.handle}` : undefined}>
-                  {e.user ?? ""}
-                </span>
-                <span className="log-text">{e.text}</span>
-              </li>
-            ))}
-          </ol>
-        )}
+        <VirtualLog filters={filters} />
       </section>
     </>
   );

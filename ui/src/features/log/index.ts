@@ -1,2 +1,1 @@
 export { LogView } from "./LogView";
-export { startLogFeed } from "./feed";

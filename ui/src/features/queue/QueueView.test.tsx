@@ -1,13 +1,10 @@
-import { act, render, screen, waitFor, within } from "@testing-library/react";
+import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { emit } from "@tauri-apps/api/event";
-import { afterEach, describe, expect, it } from "vitest";
-import type { QueueItemView } from "../../ipc";
-import { fakeBackend, sampleLanes } from "../../test/backend";
-import { clearItems, startQueueFeed } from "./feed";
+import { describe, expect, it } from "vitest";
+import type { LaneView, QueueItemView } from "../../ipc";
+import { renderView } from "../../test/render";
+import { fakeBackend, pushBatch, sampleLanes, snapshot } from "../../test/backend";
 import { QueueView } from "./QueueView";
-
-afterEach(clearItems);
 
 function item(id: number, status: string, detail: string | null = null): QueueItemView {
   return {
@@ -17,60 +14,111 @@ function item(id: number, status: string, detail: string | null = null): QueueIt
     status,
     detail,
     commands: ["summon minecraft:creeper ~ ~ ~"],
+    sounds: [],
     user: "anna",
+    event: "Rose ×1",
+    queuedMs: Date.now() - 5_000,
+    rerunOf: null,
+    dryRun: false,
   };
 }
 
+function lanes(waiting: number, running: number, failed: number): LaneView[] {
+  return [{ ...sampleLanes[0]!, waiting, running, failed }, sampleLanes[1]!];
+}
+
 describe("queue", () => {
-  it("shows lanes and keeps each item's latest state", async () => {
+  it("groups items per lane with counters equal to the items shown", async () => {
     fakeBackend();
-    const stop = startQueueFeed();
-    render(<QueueView />);
-    const lanes = await screen.findByRole("region", { name: "Lanes" });
-    expect(within(lanes).getByText("minecraft")).toBeTruthy();
-    expect(within(lanes).getByText("paused")).toBeTruthy();
-    await act(async () => {
-      await emit("queue-item", item(1, "queued"));
-      await emit("queue-item", item(1, "running"));
-      await emit("queue-item", item(2, "queued"));
-      await emit("queue-item", item(1, "failed", "reply lost (may have run)"));
+    await pushBatch({});
+    renderView(<QueueView />);
+    const lane = await screen.findByRole("region", { name: "Lane minecraft" });
+    await pushBatch({ items: [item(1, "queued"), item(2, "queued")], lanes: lanes(2, 0, 0) });
+    await pushBatch({
+      items: [item(1, "failed", "reply lost (may have run)"), item(3, "running")],
+      lanes: lanes(1, 1, 1),
     });
-    const list = document.getElementById("queue-items");
-    expect(list).not.toBeNull();
-    const statuses = Array.from(list!.querySelectorAll("li")).map((li) => li.dataset.status);
-    expect(statuses).toEqual(["failed", "queued"]);
-    expect(screen.getByText("reply lost (may have run)")).toBeTruthy();
-    stop();
+    await waitFor(() => {
+      expect(lane.querySelectorAll("li[data-status='failed']")).toHaveLength(1);
+    });
+    const count = (s: string) => lane.querySelectorAll(`li[data-status='${s}']`).length;
+    expect(lane.dataset.waiting).toBe(String(count("queued")));
+    expect(lane.dataset.running).toBe(String(count("running")));
+    expect(within(lane).getByText("reply lost (may have run)")).toBeTruthy();
+    expect(within(lane).getAllByText("5s").length).toBeGreaterThan(0);
+    expect(
+      within(screen.getByRole("region", { name: "Lane sound" })).getByText("paused"),
+    ).toBeTruthy();
   });
 
-  it("sends lane controls and the panic button", async () => {
+  it("shows a dry run as done without RCON, not as an error", async () => {
+    fakeBackend();
+    await pushBatch({});
+    renderView(<QueueView />);
+    const lane = await screen.findByRole("region", { name: "Lane minecraft" });
+    const dry = { ...item(7, "done", "dry run: no RCON server is set up"), dryRun: true };
+    await pushBatch({ items: [dry], lanes: lanes(0, 0, 0) });
+    const row = await waitFor(() => {
+      const li = lane.querySelector<HTMLElement>("li[data-id='7']");
+      expect(li).toBeTruthy();
+      return li!;
+    });
+    expect(row.dataset.dryRun).toBe("true");
+    expect(row.className).not.toContain("status-failed");
+    expect(within(row).getByText("dry run")).toBeTruthy();
+    expect(within(row).queryByRole("button", { name: /re-run/i })).toBeNull();
+  });
+
+  it("re-runs failed items and sends lane controls", async () => {
     const calls: unknown[] = [];
     fakeBackend({
+      feed_snapshot: () => snapshot({ items: [item(4, "failed", "no RCON"), item(5, "done")] }),
+      queue_rerun: (args) => {
+        calls.push(["queue_rerun", args]);
+        return 6;
+      },
       lane_control: (args) => {
         calls.push(["lane_control", args]);
         return sampleLanes;
       },
       queue_panic: () => {
         calls.push(["queue_panic"]);
-        return sampleLanes.map((l) => ({ ...l, paused: true, waiting: 0 }));
+        return sampleLanes;
       },
     });
+    await pushBatch({});
     const user = userEvent.setup();
-    render(<QueueView />);
-    const lanes = await screen.findByRole("region", { name: "Lanes" });
-    await user.click(within(lanes).getAllByRole("button", { name: "Pause" })[0]!);
-    await user.click(within(lanes).getAllByRole("button", { name: "Skip current" })[0]!);
+    renderView(<QueueView />);
+    const lane = await screen.findByRole("region", { name: "Lane minecraft" });
+    const rerun = within(lane).getAllByRole("button", { name: "Re-run" });
+    expect(rerun).toHaveLength(1); // the done item cannot be re-run
+    await user.click(rerun[0]!);
+    await user.click(within(lane).getByRole("button", { name: "Pause" }));
     await user.click(screen.getByRole("button", { name: /Panic/ }));
     await waitFor(() => {
       expect(calls).toHaveLength(3);
     });
     expect(calls).toEqual([
+      ["queue_rerun", { id: 4 }],
       ["lane_control", { lane: "minecraft", op: "pause" }],
-      ["lane_control", { lane: "minecraft", op: "skip" }],
       ["queue_panic"],
     ]);
-    await waitFor(() => {
-      expect(within(lanes).getAllByText("paused")).toHaveLength(2);
+  });
+
+  it("replaces its items when the backend resynced", async () => {
+    fakeBackend({ feed_snapshot: () => snapshot({ items: [item(1, "queued")] }) });
+    renderView(<QueueView />);
+    await pushBatch({
+      reset: true,
+      items: [item(2, "running")],
+      lanes: lanes(0, 1, 0),
+      missedUpdates: 9,
     });
+    const lane = await screen.findByRole("region", { name: "Lane minecraft" });
+    await waitFor(() => {
+      expect(lane.querySelectorAll("li[data-status]")).toHaveLength(1);
+    });
+    expect(lane.querySelector("li[data-status='running']")).not.toBeNull();
+    expect(screen.getByText(/Resynced after 9 missed updates/)).toBeTruthy();
   });
 });

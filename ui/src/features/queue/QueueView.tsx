@@ -1,19 +1,123 @@
-import { useEffect, useMemo, useState, useSyncExternalStore } from "react";
-import { commands, errorMessage, type LaneOp, type LaneView } from "../../ipc";
+import { useMutation } from "@tanstack/react-query";
+import { useEffect, useMemo, useState } from "react";
+import { commands, errorMessage, type LaneOp, type LaneView, type QueueItemView } from "../../ipc";
+import { useFeed } from "../../shared/feed";
 import { ViewHeader } from "../../shared/ViewHeader";
-import { queueItems, subscribe } from "./feed";
 
-function LaneRow({ lane, onOp }: { lane: LaneView; onOp: (op: LaneOp) => void }) {
+/** Finished items listed per lane (the backend keeps the same number). */
+const SHOWN_FINISHED = 200;
+/** Waiting items listed per lane before "and N more". */
+const SHOWN_WAITING = 200;
+
+const RERUNNABLE = new Set(["failed", "interrupted"]);
+
+function age(now: number, ms: number): string {
+  const s = Math.max(0, Math.round((now - ms) / 1000));
+  if (s < 60) return `${String(s)}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${String(m)}m ${String(s % 60)}s`;
+  return `${String(Math.floor(m / 60))}h ${String(m % 60)}m`;
+}
+
+/** Ticks once a second while mounted (for ages). */
+function useNow(): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const t = setInterval(() => {
+      setNow(Date.now());
+    }, 1000);
+    return () => {
+      clearInterval(t);
+    };
+  }, []);
+  return now;
+}
+
+function ItemRow({
+  item,
+  now,
+  onRerun,
+}: {
+  item: QueueItemView;
+  now: number;
+  onRerun: (id: number) => void;
+}) {
+  const what = [...item.commands, ...item.sounds.map((s) => `♪ ${s}`)];
   return (
-    <li className="lane" data-lane={lane.name}>
-      <div className="lane-name">
-        <strong>{lane.name}</strong>
-        {lane.paused && <span className="badge">paused</span>}
-      </div>
-      <span className="muted">
-        {lane.waiting} waiting · {lane.running} running · {lane.done} done · {lane.failed} failed ·{" "}
-        {lane.dropped} dropped
+    <li
+      className={`queue-item status-${item.status}${item.dryRun ? " dry-run" : ""}`}
+      data-status={item.status}
+      data-dry-run={item.dryRun ? "true" : undefined}
+      data-id={item.id}
+    >
+      {/* A dry run is not a failure: its commands had nowhere to go (no RCON set up). */}
+      <span className="queue-status">{item.dryRun ? "dry run" : item.status}</span>
+      <span className="queue-what">
+        <span className="queue-rule">
+          #{item.id} · {item.rule}
+          {item.user ? ` · @${item.user}` : ""} · <span className="muted">{item.event}</span>
+          {item.rerunOf !== null ? ` · re-run of #${String(item.rerunOf)}` : ""}
+        </span>
+        <code className="queue-command">{what.join(" ; ") || "(nothing to run)"}</code>
+        {item.detail && <span className="queue-detail">{item.detail}</span>}
       </span>
+      <span className="queue-age muted" title="Time since it was queued">
+        {age(now, item.queuedMs)}
+      </span>
+      {RERUNNABLE.has(item.status) ? (
+        <button
+          type="button"
+          className="secondary"
+          onClick={() => {
+            onRerun(item.id);
+          }}
+        >
+          Re-run
+        </button>
+      ) : (
+        <span />
+      )}
+    </li>
+  );
+}
+
+function Lane({
+  lane,
+  items,
+  now,
+  onOp,
+  onRerun,
+}: {
+  lane: LaneView;
+  items: QueueItemView[];
+  now: number;
+  onOp: (op: LaneOp) => void;
+  onRerun: (id: number) => void;
+}) {
+  const running = items.filter((i) => i.status === "running");
+  const waiting = items.filter((i) => i.status === "queued");
+  const finished = items
+    .filter((i) => i.status !== "running" && i.status !== "queued")
+    .reverse()
+    .slice(0, SHOWN_FINISHED);
+  const shownWaiting = waiting.slice(0, SHOWN_WAITING);
+  return (
+    <section
+      className="panel lane"
+      data-lane={lane.name}
+      data-waiting={lane.waiting}
+      data-running={lane.running}
+      aria-label={`Lane ${lane.name}`}
+    >
+      <div className="panel-title lane-name">
+        <h2>{lane.name}</h2>
+        {lane.paused && <span className="badge">paused</span>}
+        <span className="muted lane-counters">
+          <span className="lane-waiting">{lane.waiting} waiting</span> ·{" "}
+          <span className="lane-running">{lane.running} running</span> · {lane.done} done ·{" "}
+          {lane.failed} failed · {lane.dropped} dropped · {lane.skipped} skipped
+        </span>
+      </div>
       <div className="row">
         {lane.paused ? (
           <button
@@ -55,40 +159,66 @@ function LaneRow({ lane, onOp }: { lane: LaneView; onOp: (op: LaneOp) => void })
           Clear
         </button>
       </div>
-    </li>
+      <ol className="queue-items lane-items">
+        {[...running, ...shownWaiting].map((i) => (
+          <ItemRow key={i.id} item={i} now={now} onRerun={onRerun} />
+        ))}
+      </ol>
+      {waiting.length > shownWaiting.length && (
+        <p className="muted">…and {waiting.length - shownWaiting.length} more waiting</p>
+      )}
+      {finished.length > 0 && (
+        <details className="lane-finished" open>
+          <summary>Recent ({finished.length})</summary>
+          <ol className="queue-items">
+            {finished.map((i) => (
+              <ItemRow key={i.id} item={i} now={now} onRerun={onRerun} />
+            ))}
+          </ol>
+        </details>
+      )}
+    </section>
   );
 }
 
 export function QueueView() {
-  const [lanes, setLanes] = useState<LaneView[] | null>(null);
+  const lanes = useFeed((s) => s.lanes);
+  const itemMap = useFeed((s) => s.items);
+  const missed = useFeed((s) => s.missedUpdates);
+  const seq = useFeed((s) => s.seq);
+  const now = useNow();
   const [error, setError] = useState<string | null>(null);
-  const items = useSyncExternalStore(subscribe, queueItems);
-  const newest = useMemo(() => items.slice().reverse(), [items]);
-
-  useEffect(() => {
-    let live = true;
-    commands.queueLanes().then(
-      (l) => {
-        if (live) setLanes(l);
-      },
-      (e: unknown) => {
-        if (live) setError(errorMessage(e));
-      },
-    );
-    return () => {
-      live = false;
-    };
-    // Lane counters change with every item: refresh them when the item list changes.
-  }, [items]);
-
-  async function act(run: () => Promise<LaneView[]>) {
-    setError(null);
-    try {
-      setLanes(await run());
-    } catch (e: unknown) {
-      setError(errorMessage(e));
+  const byLane = useMemo(() => {
+    const m = new Map<string, QueueItemView[]>();
+    const sorted = [...itemMap.values()].sort((a, b) => a.id - b.id);
+    for (const i of sorted) {
+      const list = m.get(i.lane) ?? [];
+      list.push(i);
+      m.set(i.lane, list);
     }
-  }
+    return m;
+  }, [itemMap]);
+
+  // Replies carry lane lists too, but the feed is the one source of truth for what is shown.
+  const action = useMutation({
+    mutationFn: (run: () => Promise<unknown>) => run(),
+    onMutate: () => {
+      setError(null);
+    },
+    onError: (e) => {
+      setError(errorMessage(e));
+    },
+  });
+  // Asking for the lanes starts the trigger engine if it is not running yet; its lanes then
+  // arrive with the feed.
+  useEffect(() => {
+    commands.queueLanes().catch((e: unknown) => {
+      setError(errorMessage(e));
+    });
+  }, []);
+  const rerun = (id: number) => {
+    action.mutate(() => commands.queueRerun({ id }));
+  };
 
   return (
     <>
@@ -98,65 +228,52 @@ export function QueueView() {
           id="panic-button"
           type="button"
           className="danger"
-          onClick={() => void act(commands.queuePanic)}
+          onClick={() => {
+            action.mutate(commands.queuePanic);
+          }}
         >
           Panic: clear and pause everything
         </button>
         <button
           type="button"
           className="secondary"
-          onClick={() => void act(commands.queueResumeAll)}
+          onClick={() => {
+            action.mutate(commands.queueResumeAll);
+          }}
         >
           Resume all
         </button>
+        {missed > 0 && (
+          <span className="muted" title="The queue was rebuilt from the engine afterwards">
+            Resynced after {missed} missed updates
+          </span>
+        )}
       </div>
       {error && (
         <p className="error" role="alert">
           {error}
         </p>
       )}
-      <section className="panel" aria-label="Lanes">
-        <div className="panel-title">
-          <h2>Lanes</h2>
+      {seq === null ? (
+        <p className="muted">Loading…</p>
+      ) : lanes.length === 0 ? (
+        <p className="muted">No lanes yet: they start with the trigger engine.</p>
+      ) : (
+        <div id="queue-lanes" className="lanes" aria-label="Lanes" role="region">
+          {lanes.map((lane) => (
+            <Lane
+              key={lane.name}
+              lane={lane}
+              items={byLane.get(lane.name) ?? []}
+              now={now}
+              onRerun={rerun}
+              onOp={(op) => {
+                action.mutate(() => commands.laneControl({ lane: lane.name, op }));
+              }}
+            />
+          ))}
         </div>
-        {lanes === null ? (
-          <p className="muted">Loading…</p>
-        ) : (
-          <ul className="lanes">
-            {lanes.map((lane) => (
-              <LaneRow
-                key={lane.name}
-                lane={lane}
-                onOp={(op) => void act(() => commands.laneControl({ lane: lane.name, op }))}
-              />
-            ))}
-          </ul>
-        )}
-      </section>
-      <section className="panel" aria-label="Recent actions">
-        <div className="panel-title">
-          <h2>Recent actions</h2>
-        </div>
-        {newest.length === 0 ? (
-          <p className="muted">Nothing queued yet.</p>
-        ) : (
-          <ol id="queue-items" className="queue-items">
-            {newest.map((i) => (
-              <li key={i.id} className={`queue-item status-${i.status}`} data-status={i.status}>
-                <span className="queue-status">{i.status}</span>
-                <span className="queue-what">
-                  <span className="queue-rule">
-                    {i.lane} · {i.rule}
-                    {i.user ? ` · @${i.user}` : ""}
-                  </span>
-                  <code className="queue-command">{i.commands.join(" ; ") || "(sound)"}</code>
-                  {i.detail && <span className="queue-detail">{i.detail}</span>}
-                </span>
-              </li>
-            ))}
-          </ol>
-        )}
-      </section>
+      )}
     </>
   );
 }

@@ -1,2 +1,1 @@
 export { QueueView } from "./QueueView";
-export { startQueueFeed } from "./feed";

@@ -1,12 +1,15 @@
-import { render, screen } from "@testing-library/react";
+import { screen, waitFor } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
-import { fakeBackend, sampleInfo } from "../../test/backend";
+import type { SettingsUpdate } from "../../ipc";
+import { fakeBackend, sampleInfo, sampleSettings } from "../../test/backend";
+import { renderWithClient } from "../../test/render";
 import { SettingsView } from "./SettingsView";
 
 describe("settings: about panel", () => {
   it("shows the version and folders the backend reports", async () => {
     const calls = fakeBackend();
-    render(<SettingsView />);
+    renderWithClient(<SettingsView />);
     expect((await screen.findByText(sampleInfo.version)).id).toBe("app-version");
     expect(screen.getByText(sampleInfo.dataDir).id).toBe("app-data-dir");
     expect(screen.getByText(sampleInfo.logDir).id).toBe("app-log-dir");
@@ -21,8 +24,76 @@ describe("settings: about panel", () => {
         throw { code: "path", message: "cannot create folder /nope: permission denied" };
       },
     });
-    render(<SettingsView />);
+    renderWithClient(<SettingsView />);
     const alert = await screen.findByRole("alert");
     expect(alert.textContent).toBe("cannot create folder /nope: permission denied");
+  });
+});
+
+describe("settings: minecraft", () => {
+  it("tests the values in the form and says the answer in plain words", async () => {
+    const tested: unknown[] = [];
+    fakeBackend({
+      rcon_test: (args) => {
+        tested.push(args);
+        return { ok: false, message: "The server refused the password", reply: null };
+      },
+    });
+    const user = userEvent.setup();
+    renderWithClient(<SettingsView />);
+    const port = await screen.findByLabelText("RCON port");
+    await user.clear(port);
+    await user.type(port, "25580");
+    await user.type(screen.getByLabelText(/RCON password/), "wrong");
+    await user.click(screen.getByRole("button", { name: "Test" }));
+    const result = await screen.findByText("The server refused the password");
+    expect(result.id).toBe("rcon-test-result");
+    expect(result.getAttribute("role")).toBe("status");
+    expect(result.dataset.ok).toBe("false");
+    expect(tested).toEqual([{ host: "127.0.0.1", port: 25580, password: "wrong" }]);
+  });
+
+  it("sends a password only when one was typed, and shows it as set afterwards", async () => {
+    const saved: SettingsUpdate[] = [];
+    fakeBackend({
+      settings_save: (args) => {
+        const update = (args as { update: SettingsUpdate }).update;
+        saved.push(update);
+        return {
+          ...sampleSettings,
+          minecraftPlayer: update.minecraftPlayer,
+          rconPasswordSet: sampleSettings.rconPasswordSet || update.rconPassword !== undefined,
+        };
+      },
+    });
+    const user = userEvent.setup();
+    renderWithClient(<SettingsView />);
+    await user.type(await screen.findByLabelText(/Minecraft player/), "Steve");
+    await user.click(screen.getByRole("button", { name: "Save settings" }));
+    await screen.findByText("Saved.");
+    expect(saved[0]?.rconPassword).toBeUndefined();
+    expect(saved[0]?.minecraftPlayer).toBe("Steve");
+
+    await user.type(screen.getByLabelText(/RCON password/), "s3cret");
+    await user.click(screen.getByRole("button", { name: "Save settings" }));
+    await waitFor(() => {
+      expect(saved).toHaveLength(2);
+    });
+    expect(saved[1]?.rconPassword).toBe("s3cret");
+    expect((await screen.findByText(/set — type to replace/)).id).toBe("rcon-password-state");
+    expect(screen.getByLabelText<HTMLInputElement>(/RCON password/).value).toBe("");
+  });
+
+  it("shows why a save was refused", async () => {
+    fakeBackend({
+      settings_save: () => {
+        // eslint-disable-next-line @typescript-eslint/only-throw-error
+        throw { code: "invalid_input", message: "RCON port: enter the rcon.port" };
+      },
+    });
+    const user = userEvent.setup();
+    renderWithClient(<SettingsView />);
+    await user.click(await screen.findByRole("button", { name: "Save settings" }));
+    expect((await screen.findByRole("alert")).textContent).toBe("RCON port: enter the rcon.port");
   });
 });

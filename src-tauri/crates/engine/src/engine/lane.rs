@@ -888,13 +888,17 @@ async fn run_item<E: Executor>(
         };
     }
     let mut sent_any = false;
-    for step in &item.steps {
+    for (index, step) in item.steps.iter().enumerate() {
         let step_run = async {
             match step {
-                PlannedStep::Command { command } => exec.command(command).await.map(|_| true),
-                PlannedStep::Sound { file, volume } => {
-                    exec.sound(file, *volume).await.map(|_| false)
-                }
+                PlannedStep::Command { command } => exec.command(command).await.map(|reply| {
+                    reporter.step(item.id, index, || reply);
+                    true
+                }),
+                PlannedStep::Sound { file, volume } => exec.sound(file, *volume).await.map(|()| {
+                    reporter.step(item.id, index, || format!("played {file}"));
+                    false
+                }),
                 PlannedStep::Delay { ms } => {
                     tokio::time::sleep(Duration::from_millis(*ms)).await;
                     Ok(false)

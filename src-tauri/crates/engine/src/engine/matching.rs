@@ -223,6 +223,29 @@ impl std::fmt::Display for Skip {
     }
 }
 
+impl Skip {
+    /// A sentence for the streamer's trace view.
+    pub fn describe(&self) -> String {
+        match self {
+            Skip::NotFollower => "filter: the viewer does not follow you".into(),
+            Skip::TooFewFollowers => "filter: the viewer has too few followers".into(),
+            Skip::NotModeratorOrSubscriber => {
+                "filter: only moderators or subscribers can trigger it".into()
+            }
+            Skip::UserCooldown { remaining_ms } => {
+                format!("cooldown: this viewer can trigger it again in {remaining_ms} ms")
+            }
+            Skip::GlobalCooldown { remaining_ms } => {
+                format!("cooldown: the rule can fire again in {remaining_ms} ms")
+            }
+            Skip::AlreadyFiredThisStream => "once per stream: it already fired".into(),
+            Skip::OverStreakCap { cap, units } => {
+                format!("cap: {units} unit(s) above the limit of {cap} per streak were not run")
+            }
+        }
+    }
+}
+
 /// Paid units a rule did not run (a filter, a cooldown, the per-streak cap). They become
 /// visible `skipped` queue items: a viewer paid, so the streamer must be able to see why
 /// nothing happened.

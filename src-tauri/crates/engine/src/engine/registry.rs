@@ -256,6 +256,9 @@ impl Core {
         };
         if eval.duplicate {
             tracing::debug!(msg_id = input.msg_id, "duplicate event ignored");
+            self.reporter.skipped(input.msg_id, None, || {
+                "duplicate: this message was already handled".into()
+            });
             return;
         }
         self.reporter.event(&input, input.summary());
@@ -265,6 +268,8 @@ impl Core {
         let user = input.user.as_ref().map(|u| u.unique_id.clone());
         for (rule, skip) in &eval.skipped {
             tracing::debug!(msg_id = input.msg_id, user = user.as_deref().unwrap_or(""), rule = %rule, ?skip, "rule filtered");
+            self.reporter
+                .skipped(input.msg_id, Some(rule.as_str()), || skip.describe());
             // Paid units not run because of a cap are worth telling the streamer about.
             if let super::matching::Skip::OverStreakCap { cap, units } = skip {
                 self.reporter.warning(format!(

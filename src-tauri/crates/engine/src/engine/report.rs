@@ -50,6 +50,23 @@ pub enum EngineUpdate {
         message: String,
         at_ms: i64,
     },
+    /// Why an event did not fire a rule: `rule` names the rule a filter stopped (cooldown,
+    /// cap, ...); `None` means the whole event was set aside (a duplicate, history).
+    Skipped {
+        msg_id: u64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        rule: Option<String>,
+        reason: String,
+        at_ms: i64,
+    },
+    /// One step of a running item finished: the RCON server's reply, or a sound played.
+    /// Failures are not sent here; they end the item with their reason.
+    Step {
+        item: u64,
+        step: u32,
+        text: String,
+        at_ms: i64,
+    },
 }
 
 /// Fans changes out to subscribers and to the store.
@@ -115,6 +132,30 @@ impl Reporter {
                 rule: rule.to_owned(),
                 msg_id,
                 runs,
+                at_ms: wall_ms(),
+            });
+        }
+    }
+
+    /// See [`EngineUpdate::Skipped`]. Only built when someone listens: a trace, not a record.
+    pub fn skipped(&self, msg_id: u64, rule: Option<&str>, reason: impl FnOnce() -> String) {
+        if self.updates.receiver_count() > 0 {
+            self.send(EngineUpdate::Skipped {
+                msg_id,
+                rule: rule.map(str::to_owned),
+                reason: reason(),
+                at_ms: wall_ms(),
+            });
+        }
+    }
+
+    /// See [`EngineUpdate::Step`].
+    pub fn step(&self, item: u64, step: usize, text: impl FnOnce() -> String) {
+        if self.updates.receiver_count() > 0 {
+            self.send(EngineUpdate::Step {
+                item,
+                step: u32::try_from(step).unwrap_or(u32::MAX),
+                text: text(),
                 at_ms: wall_ms(),
             });
         }

@@ -440,6 +440,25 @@ impl StoreHandle {
         .await
     }
 
+    /// Items still waiting or running, oldest first: what a live view rebuilds itself from
+    /// after it missed updates. Unreadable rows are left out (recovery reports them).
+    pub async fn active_items(&self) -> Result<Vec<(QueueItem, String)>, StoreError> {
+        self.query(|c| {
+            let mut st = c.prepare(&format!(
+                "SELECT {ITEM_COLUMNS}, status FROM items WHERE status IN ('queued', 'running') ORDER BY id"
+            ))?;
+            let rows = st.query_map([], |r| Ok((item_from_row(r), r.get::<_, String>(13)?)))?;
+            let mut out = Vec::new();
+            for row in rows {
+                if let (Ok(item), status) = row? {
+                    out.push((item, status));
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
     /// Items per status, for tests and the queue view's history.
     pub async fn item_statuses(&self) -> Result<HashMap<u64, String>, StoreError> {
         self.query(|c| {

@@ -1,0 +1,261 @@
+#!/usr/bin/env node
+// Flood benchmark: drives the built app (a `custom-protocol` build) in the real window under
+// Xvfb with the simulator's random traffic (likes, chat, gifts, joins, follows, shares,
+// viewer counts) at 20,000 events/s for 10 s, and prints what the streamer would feel:
+//
+// - feed batches per second reaching the window;
+// - click-to-paint latency of the nav buttons during the flood (p50/p95);
+// - log rows the backend holds, and every event of the flood accounted for;
+// - RSS of the app process and its WebKit processes after 100,000 rows (beside an empty
+//   Tauri window's, when `--floor-bin` names one);
+// - time back to idle CPU after the flood.
+//
+// Usage (from the repository root, after `npm ci --prefix e2e`):
+//   npm --prefix ui run build
+//   cargo build --release --features custom-protocol -p livetrigger -p livetrigger-cli
+//   LIVETRIGGER_BIN=$CARGO_TARGET_DIR/release/livetrigger \
+//   LIVETRIGGER_CLI_BIN=$CARGO_TARGET_DIR/release/livetrigger-cli \
+//   xvfb-run -a -s "-screen 0 1280x800x24" node benches/flood.mjs [--rate 20000] [--seconds 10]
+//       [--floor-bin PATH]
+//
+// Figures and the machine they came from are in docs/performance.md. This is a measurement,
+// not a test: it fails only when the app cannot be driven at all.
+import { spawn } from "node:child_process";
+import { readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { launchApp, startSimulator } from "../e2e/lib/harness.mjs";
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const RATE = Number(opt("rate", "20000"));
+const SECONDS = Number(opt("seconds", "10"));
+const FLOOR_BIN = opt("floor-bin", null);
+const TOTAL = RATE * SECONDS;
+const CLK_TCK = 100;
+const PAGE_SIZE = 4096;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Every process whose parent chain reaches `root` (inclusive). */
+function tree(root) {
+  const parent = new Map();
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      parent.set(Number(d), ppid);
+    } catch {
+      // gone
+    }
+  }
+  const out = [];
+  for (const pid of parent.keys()) {
+    for (let p = pid; p > 1; p = parent.get(p) ?? 0) {
+      if (p === root) {
+        out.push(pid);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+function comm(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+  } catch {
+    return "";
+  }
+}
+
+function rssMb(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function cpuTicks(pids) {
+  let t = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      t += Number(f[11]) + Number(f[12]);
+    } catch {
+      // gone
+    }
+  }
+  return t;
+}
+
+/** The app process (by its executable) and its WebKit helpers. */
+function appProcesses(bin) {
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readlinkSync(`/proc/${d}/exe`) === bin) {
+        const pid = Number(d);
+        const all = tree(pid);
+        return { app: pid, webkit: all.filter((p) => p !== pid && /^WebKit/.test(comm(p))) };
+      }
+    } catch {
+      // not ours
+    }
+  }
+  throw new Error(`no running process of ${bin}`);
+}
+
+function memory(procs) {
+  return {
+    app: rssMb(procs.app),
+    webkit: procs.webkit.reduce((s, p) => s + rssMb(p), 0),
+  };
+}
+
+async function invoke(browser, cmd, payload) {
+  return browser.executeAsync(
+    (c, p, done) => {
+      window.__TAURI_INTERNALS__.invoke(c, p).then(done, (e) => done({ error: String(e) }));
+    },
+    cmd,
+    payload,
+  );
+}
+
+/** Click-to-paint: from sending the click to the frame after the new view is in the DOM. */
+async function clickToPaint(browser, id) {
+  const sent = Date.now();
+  await browser.$(`#nav-${id}`).click();
+  const painted = await browser.executeAsync((view, done) => {
+    const check = () => {
+      if (document.querySelector(`main[data-view='${view}']`)) {
+        requestAnimationFrame(() => done(Date.now()));
+      } else requestAnimationFrame(check);
+    };
+    check();
+  }, id);
+  return painted - sent;
+}
+
+function pct(values, p) {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+}
+
+async function floorFigures(bin) {
+  const child = spawn(bin, [], { stdio: "ignore" });
+  await sleep(5000);
+  const all = tree(child.pid);
+  const figures = {
+    app: rssMb(child.pid),
+    webkit: all.filter((p) => /^WebKit/.test(comm(p))).reduce((s, p) => s + rssMb(p), 0),
+  };
+  child.kill();
+  return figures;
+}
+
+const fmt = (n) => (Number.isFinite(n) ? n.toFixed(0) : "n/a");
+
+async function main() {
+  const sim = await startSimulator([
+    "--rate",
+    String(RATE),
+    "--limit",
+    String(TOTAL),
+    "--seed",
+    "11",
+  ]);
+  const app = await launchApp();
+  const { browser } = app;
+  try {
+    const bin = process.env.LIVETRIGGER_BIN;
+    const procs = appProcesses(bin ?? (await import("../e2e/lib/harness.mjs")).appBinary);
+    await sleep(1500);
+    const idle = memory(procs);
+
+    await browser.$("#nav-connect").click();
+    await browser.$("#connect-target").setValue("@simstreamer");
+    await browser.$("#connect-advanced").click();
+    await browser.$("#connect-sign-url").setValue(sim.url);
+    await browser.$("#connect-web-url").setValue(sim.url);
+    const seq0 = Number((await browser.execute(() => document.documentElement.dataset.feedSeq)) ?? 0);
+    await browser.$("#connect-button").click();
+    const t0 = Date.now();
+
+    // During the flood: switch views and time each switch.
+    const latencies = [];
+    const views = ["log", "queue", "stats", "log", "connect", "log"];
+    let i = 0;
+    while (Date.now() - t0 < SECONDS * 1000) {
+      latencies.push(await clickToPaint(browser, views[i++ % views.length]));
+      await sleep(250);
+    }
+    const seq1 = Number(await browser.execute(() => document.documentElement.dataset.feedSeq));
+    const batchesPerSec = (seq1 - seq0) / ((Date.now() - t0) / 1000);
+
+    // Wait until every event is in the log (or 60 s pass), then measure the rest.
+    let page = null;
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      page = await invoke(browser, "log_page", { query: { kinds: [], search: "", offset: 0, limit: 0 } });
+      if (page.lastId >= TOTAL) break;
+      await sleep(500);
+    }
+    const drained = Date.now();
+    const stats = await invoke(browser, "session_stats", {});
+    const eventsInStore = (stats.events ?? []).reduce((s, c) => s + c.count, 0);
+
+    // Back to idle: CPU of the app and its WebKit processes under 5% of one core for 1 s.
+    const pids = [procs.app, ...procs.webkit];
+    let idleAt = null;
+    let prev = cpuTicks(pids);
+    let prevT = Date.now();
+    let quiet = 0;
+    const until = Date.now() + 60_000;
+    while (Date.now() < until) {
+      await sleep(250);
+      const now = cpuTicks(pids);
+      const t = Date.now();
+      const load = (now - prev) / CLK_TCK / ((t - prevT) / 1000);
+      prev = now;
+      prevT = t;
+      quiet = load < 0.05 ? quiet + 250 : 0;
+      if (quiet >= 1000) {
+        idleAt = t - 1000;
+        break;
+      }
+    }
+    const mem = memory(procs);
+    const floor = FLOOR_BIN ? await floorFigures(FLOOR_BIN) : null;
+    void PAGE_SIZE;
+
+    const lines = [
+      `flood: ${RATE} events/s for ${SECONDS} s (${TOTAL} events, seed 11)`,
+      `batches reaching the window: ${batchesPerSec.toFixed(1)}/s`,
+      `click-to-paint during the flood: p50 ${fmt(pct(latencies, 50))} ms, p95 ${fmt(pct(latencies, 95))} ms, max ${fmt(Math.max(...latencies))} ms (${latencies.length} clicks)`,
+      `log rows: ${page?.lastId ?? 0} added, ${page?.total ?? 0} held (ring); events in the store: ${eventsInStore}`,
+      `all ${TOTAL} flood events logged: ${(page?.lastId ?? 0) >= TOTAL ? "yes" : "NO"} (${((drained - t0) / 1000).toFixed(1)} s after the start)`,
+      `RSS idle: app ${fmt(idle.app)} MB, WebKit ${fmt(idle.webkit)} MB`,
+      `RSS after the flood: app ${fmt(mem.app)} MB, WebKit ${fmt(mem.webkit)} MB`,
+      floor
+        ? `empty Tauri window: app ${fmt(floor.app)} MB, WebKit ${fmt(floor.webkit)} MB (over it: app +${fmt(mem.app - floor.app)} MB, WebKit +${fmt(mem.webkit - floor.webkit)} MB)`
+        : "empty Tauri window: not measured (pass --floor-bin)",
+      `back to idle CPU: ${idleAt ? `${((idleAt - drained) / 1000).toFixed(1)} s after the last event was logged` : "not within 60 s"}`,
+    ];
+    console.log(lines.join("\n"));
+  } finally {
+    await app.stop();
+    sim.stop();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

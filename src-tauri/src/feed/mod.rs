@@ -1,0 +1,626 @@
+//! The one update stream from the backend to the window.
+//!
+//! Everything that changes (log rows, queue items, lane counters, the status bar, stats) is
+//! collected here and sent as one `feed-batch` event at most [`BATCHES_PER_SECOND`] times a
+//! second, so a flood of events costs the window a bounded amount of work. Each batch has a
+//! sequence number; a window that sees a gap (or has just loaded) asks for [`feed_snapshot`]
+//! and goes on from there. The log itself stays here (a ring of [`log::DEFAULT_CAPACITY`]
+//! rows) and the window asks for the page it shows ([`log_page`]).
+//!
+//! When the engine's update channel overflows (`Lagged`), the queue is rebuilt from the
+//! engine's own state and the next batch says `reset`, so no item stays "queued" forever.
+
+pub mod log;
+pub mod queue;
+pub mod stats;
+#[cfg(test)]
+mod tests;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use livetrigger_engine::engine::{EngineHandle, EngineUpdate};
+use serde::{Deserialize, Serialize};
+use tauri::{AppHandle, Manager, Runtime, State};
+use tiktok_live::event::Event;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+use tokio::sync::{broadcast, Notify};
+use ts_rs::TS;
+
+use crate::error::{ErrorCode, IpcError};
+use crate::queue::{LaneView, QueueItemView};
+use crate::status::{StatusHub, StatusSnapshot};
+use log::{GiftInfo, LogCursor, LogPage, LogQuery, LogRing, NewRow, TraceView};
+use queue::QueueBook;
+use stats::LiveStats;
+
+pub use stats::{GifterGift, GifterView};
+
+/// The most batches a second the window receives.
+pub const BATCHES_PER_SECOND: u32 = 20;
+const BATCH_GAP: Duration = Duration::from_millis(1000 / BATCHES_PER_SECOND as u64);
+/// Engine updates handled under one lock.
+const UPDATES_PER_LOCK: usize = 512;
+/// Stats changes are announced at most this often (the Stats view refetches on it).
+const STATS_GAP_MS: i64 = 1_000;
+/// Overrides the log ring's size (rows).
+pub const LOG_ROWS_ENV: &str = "LIVETRIGGER_LOG_ROWS";
+
+/// Everything changed since the previous batch.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct FeedBatch {
+    /// One more than the previous batch's.
+    pub seq: u32,
+    /// The queue was rebuilt (updates were missed): `items` is the whole list, replace it.
+    pub reset: bool,
+    pub log: LogCursor,
+    /// Some row's trace changed (open traces should be fetched again).
+    pub traces_changed: bool,
+    /// Changed queue items, latest state only (all items when `reset`).
+    pub items: Vec<QueueItemView>,
+    /// Items no longer shown.
+    pub removed_items: Vec<u32>,
+    /// Every lane, when any counter changed.
+    pub lanes: Option<Vec<LaneView>>,
+    pub status: Option<StatusSnapshot>,
+    /// The stats changed (fetch `session_stats` again).
+    pub stats_changed: bool,
+    /// Engine updates this window's feed could not keep up with, in total.
+    pub missed_updates: u32,
+}
+
+/// The whole state a window starts from; batches with a higher `seq` follow it.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct FeedSnapshot {
+    pub seq: u32,
+    pub log: LogCursor,
+    pub items: Vec<QueueItemView>,
+    pub lanes: Vec<LaneView>,
+    pub status: StatusSnapshot,
+    pub missed_updates: u32,
+}
+
+/// How to export the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    JsonLines,
+    Csv,
+}
+
+/// The state behind the stream (no Tauri in here, so it is tested directly).
+pub struct FeedCore {
+    pub log: LogRing,
+    pub queue: QueueBook,
+    pub stats: LiveStats,
+    seq: u32,
+    missed: u64,
+    last_status: Option<StatusSnapshot>,
+    last_stats_ms: i64,
+    stats_pending: bool,
+}
+
+impl FeedCore {
+    pub fn new(log_capacity: usize) -> Self {
+        FeedCore {
+            log: LogRing::new(log_capacity),
+            queue: QueueBook::default(),
+            stats: LiveStats::default(),
+            seq: 0,
+            missed: 0,
+            last_status: None,
+            last_stats_ms: i64::MIN,
+            stats_pending: false,
+        }
+    }
+
+    pub fn seq(&self) -> u32 {
+        self.seq
+    }
+
+    pub fn missed(&self) -> u64 {
+        self.missed
+    }
+
+    /// One engine update.
+    pub fn apply(&mut self, update: EngineUpdate) {
+        match update {
+            EngineUpdate::Event { kind, msg_id, .. } => self.log.engine_event(kind, msg_id),
+            EngineUpdate::Matched {
+                rule, msg_id, runs, ..
+            } => self.log.matched(&rule, msg_id, runs),
+            EngineUpdate::Skipped {
+                msg_id,
+                rule,
+                reason,
+                ..
+            } => self.log.skipped(msg_id, rule, reason),
+            EngineUpdate::Item(u) => {
+                self.log.item(&u);
+                self.queue.apply(&u);
+            }
+            EngineUpdate::Step { item, text, .. } => {
+                self.queue.step(item, &text);
+                self.log.step(item, text);
+            }
+            // Lanes are read from the engine at each batch.
+            EngineUpdate::Lane(_) => {}
+            EngineUpdate::Warning { message, at_ms } => {
+                self.note(at_ms, "warning", message);
+            }
+            EngineUpdate::Fault {
+                component,
+                message,
+                at_ms,
+            } => {
+                self.note(at_ms, "error", format!("{component}: {message}"));
+            }
+        }
+    }
+
+    /// A line that is not a viewer's event (connection changes, errors, engine warnings).
+    pub fn note(&mut self, at_ms: i64, kind: &str, text: String) {
+        self.log.push(
+            at_ms,
+            NewRow {
+                kind: kind.into(),
+                user: None,
+                handle: None,
+                text,
+                gift: None,
+                comment: None,
+                history: false,
+                msg_id: 0,
+                engine_kind: None,
+            },
+        );
+    }
+
+    /// A client event: a log row (if the log shows it) and the live stats.
+    pub fn client_event(&mut self, at_ms: i64, event: &Event) {
+        let Some((kind, user, handle, text)) = crate::live::describe(event) else {
+            return;
+        };
+        let mut gift = None;
+        let mut comment = None;
+        let (msg_id, history) = match event {
+            Event::Gift(g) => {
+                let count = g.settled_count().unwrap_or(0);
+                let coins = g.settled_diamonds().unwrap_or(0);
+                let details = g.gift.gift.as_ref();
+                gift = Some(GiftInfo {
+                    id: u32::try_from(g.gift.gift_id).unwrap_or(u32::MAX),
+                    name: g.gift.gift_name().to_owned(),
+                    image_url: details.and_then(|d| d.image_url.clone()),
+                    count,
+                    coins: u32::try_from(coins).unwrap_or(u32::MAX),
+                });
+                if !g.meta.is_history && count > 0 {
+                    self.stats.gift(stats::GiftSeen {
+                        at_ms,
+                        handle: handle.as_deref().unwrap_or(""),
+                        nickname: user.as_deref().unwrap_or(""),
+                        gift: g.gift.gift_name(),
+                        image: details.and_then(|d| d.image_url.as_deref()),
+                        units: count,
+                        coins,
+                    });
+                }
+                (g.meta.msg_id, g.meta.is_history)
+            }
+            Event::Chat(c) => {
+                comment = Some(c.content.clone());
+                (c.meta.msg_id, c.meta.is_history)
+            }
+            Event::Like(e) => (e.meta.msg_id, e.meta.is_history),
+            Event::Follow(e) | Event::Share(e) | Event::Join(e) => {
+                (e.meta.msg_id, e.meta.is_history)
+            }
+            Event::Subscribe(e) => (e.meta.msg_id, e.meta.is_history),
+            Event::ViewerCount(e) => (e.meta.msg_id, e.meta.is_history),
+            _ => (0, false),
+        };
+        // Event totals come from the store; announce them on the stats clock too.
+        self.stats_pending = true;
+        self.log.push(
+            at_ms,
+            NewRow {
+                kind,
+                user,
+                handle,
+                text,
+                gift,
+                comment,
+                history,
+                msg_id,
+                engine_kind: log::engine_kind(event),
+            },
+        );
+    }
+
+    /// Updates were lost; `lanes` and `active` are the engine's word on the queue now.
+    pub fn resync(
+        &mut self,
+        missed: u64,
+        active: Vec<(livetrigger_engine::engine::QueueItem, String)>,
+    ) {
+        self.missed = self.missed.saturating_add(missed);
+        if missed > 0 {
+            self.log.lagged();
+        }
+        self.queue.resync(active);
+    }
+
+    fn status_with_depth(&self, mut status: StatusSnapshot) -> StatusSnapshot {
+        status.queue_depth = self.queue.depth();
+        status
+    }
+
+    /// The next batch, if anything changed. `status` is the status bar's model now.
+    pub fn take_batch(&mut self, status: StatusSnapshot, now_ms: i64) -> Option<FeedBatch> {
+        let status = self.status_with_depth(status);
+        let status_changed = self.last_status.as_ref() != Some(&status);
+        let stats_due =
+            self.stats_pending && now_ms.saturating_sub(self.last_stats_ms) >= STATS_GAP_MS;
+        if !(status_changed || stats_due || self.log.has_changes() || self.queue.has_changes()) {
+            return None;
+        }
+        let (log, traces_changed) = self.log.take_changes();
+        let (reset, items, removed_items, lanes) = self.queue.take_changes();
+        if stats_due {
+            self.stats_pending = false;
+            self.last_stats_ms = now_ms;
+        }
+        self.seq = self.seq.wrapping_add(1);
+        let status = status_changed.then(|| {
+            self.last_status = Some(status.clone());
+            status
+        });
+        Some(FeedBatch {
+            seq: self.seq,
+            reset,
+            log,
+            traces_changed,
+            items,
+            removed_items,
+            lanes,
+            status,
+            stats_changed: stats_due,
+            missed_updates: u32::try_from(self.missed).unwrap_or(u32::MAX),
+        })
+    }
+
+    /// Whether a batch is due only because of stats waiting for their gap.
+    pub fn stats_waiting(&self) -> bool {
+        self.stats_pending
+    }
+
+    pub fn snapshot(&self, status: StatusSnapshot) -> FeedSnapshot {
+        let mut log = self.log.cursor();
+        log.added = 0;
+        FeedSnapshot {
+            seq: self.seq,
+            log,
+            items: self.queue.items(),
+            lanes: self.queue.lanes(),
+            status: self.status_with_depth(status),
+            missed_updates: u32::try_from(self.missed).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+/// The feed: its state and the wake-up for the batch task.
+pub struct Feed {
+    core: Mutex<FeedCore>,
+    wake: Notify,
+    engine: Mutex<Option<EngineHandle>>,
+}
+
+impl Feed {
+    pub fn new(log_capacity: usize) -> Arc<Self> {
+        Arc::new(Feed {
+            core: Mutex::new(FeedCore::new(log_capacity)),
+            wake: Notify::new(),
+            engine: Mutex::new(None),
+        })
+    }
+
+    pub fn lock(&self) -> MutexGuard<'_, FeedCore> {
+        self.core.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Something changed: a batch goes out within [`BATCH_GAP`].
+    pub fn poke(&self) {
+        self.wake.notify_one();
+    }
+
+    pub fn client_event(&self, event: &Event) {
+        self.lock().client_event(wall_ms(), event);
+        self.poke();
+    }
+
+    pub fn note(&self, kind: &str, text: String) {
+        self.lock().note(wall_ms(), kind, text);
+        self.poke();
+    }
+
+    /// Reads the engine's lanes into the core (their paused flags and totals).
+    pub fn refresh_lanes(&self) {
+        let lanes = self
+            .engine
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(EngineHandle::lanes);
+        if let Some(lanes) = lanes {
+            self.lock().queue.set_engine_lanes(lanes);
+        }
+    }
+
+    pub fn lanes(&self) -> Vec<LaneView> {
+        self.refresh_lanes();
+        self.lock().queue.lanes()
+    }
+
+    pub fn snapshot(&self, status: StatusSnapshot) -> FeedSnapshot {
+        self.refresh_lanes();
+        self.lock().snapshot(status)
+    }
+
+    /// Sends batches through `emit` until the task is dropped: after each batch it waits
+    /// [`BATCH_GAP`], so changes in that time travel together in the next one.
+    pub async fn run_batches(
+        self: Arc<Self>,
+        status: impl Fn() -> StatusSnapshot,
+        mut emit: impl FnMut(FeedBatch),
+    ) {
+        loop {
+            self.wake.notified().await;
+            self.refresh_lanes();
+            let batch = self.lock().take_batch(status(), wall_ms());
+            if let Some(batch) = batch {
+                emit(batch);
+            }
+            tokio::time::sleep(BATCH_GAP).await;
+            if self.lock().stats_waiting() {
+                // Stats are announced on their own slower clock; come back for them.
+                self.poke();
+            }
+        }
+    }
+
+    /// Reads the engine's updates into the feed until the engine stops. Starts (and, after
+    /// a `Lagged`, starts over) from the engine's own queue state.
+    pub async fn follow_engine(
+        self: Arc<Self>,
+        engine: EngineHandle,
+        mut rx: broadcast::Receiver<EngineUpdate>,
+    ) {
+        self.lock().log.set_engine_on(true);
+        *self.engine.lock().unwrap_or_else(|p| p.into_inner()) = Some(engine.clone());
+        self.resync(&engine, 0).await;
+        loop {
+            let first = match rx.recv().await {
+                Ok(u) => u,
+                Err(RecvError::Lagged(n)) => {
+                    tracing::warn!(
+                        missed = n,
+                        "the window's feed fell behind the engine; resyncing"
+                    );
+                    self.resync(&engine, n).await;
+                    continue;
+                }
+                Err(RecvError::Closed) => break,
+            };
+            let mut lagged = None;
+            {
+                let mut core = self.lock();
+                core.apply(first);
+                for _ in 0..UPDATES_PER_LOCK {
+                    match rx.try_recv() {
+                        Ok(u) => core.apply(u),
+                        Err(TryRecvError::Lagged(n)) => {
+                            lagged = Some(n);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+            }
+            if let Some(n) = lagged {
+                tracing::warn!(
+                    missed = n,
+                    "the window's feed fell behind the engine; resyncing"
+                );
+                self.resync(&engine, n).await;
+            }
+            self.poke();
+        }
+        self.lock().log.set_engine_on(false);
+        *self.engine.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    async fn resync(&self, engine: &EngineHandle, missed: u64) {
+        let active = match engine.store() {
+            Some(store) => match store.active_items().await {
+                Ok(items) => items,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the queue to resync");
+                    Vec::new()
+                }
+            },
+            None => Vec::new(),
+        };
+        self.lock().resync(missed, active);
+        self.poke();
+    }
+}
+
+fn wall_ms() -> i64 {
+    livetrigger_engine::engine::item::wall_ms()
+}
+
+/// Managed state: the app's one feed.
+#[derive(Clone)]
+pub struct FeedHub(pub Arc<Feed>);
+
+impl std::ops::Deref for FeedHub {
+    type Target = Feed;
+    fn deref(&self) -> &Feed {
+        &self.0
+    }
+}
+
+impl Default for FeedHub {
+    fn default() -> Self {
+        let rows = std::env::var(LOG_ROWS_ENV)
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or(log::DEFAULT_CAPACITY);
+        FeedHub(Feed::new(rows))
+    }
+}
+
+/// Starts the batch task (from the setup hook).
+pub fn start<R: Runtime>(app: &AppHandle<R>) {
+    let feed = app.state::<FeedHub>().0.clone();
+    let status_app = app.clone();
+    let emit_app = app.clone();
+    tauri::async_runtime::spawn(feed.run_batches(
+        move || status_app.state::<StatusHub>().snapshot(),
+        move |batch| {
+            if let Err(e) = crate::ipc::AppEvent::FeedBatch(batch).emit(&emit_app) {
+                tracing::debug!(error = %e, "could not push a batch");
+            }
+        },
+    ));
+}
+
+/// Feeds a newly started engine's updates into the window's stream.
+pub fn attach_engine<R: Runtime>(app: &AppHandle<R>, engine: &EngineHandle) {
+    let feed = app.state::<FeedHub>().0.clone();
+    let rx = engine.subscribe();
+    tauri::async_runtime::spawn(feed.follow_engine(engine.clone(), rx));
+}
+
+/// The status bar changed: it travels with the next batch.
+pub fn status_changed<R: Runtime>(app: &AppHandle<R>) {
+    if let Some(feed) = app.try_state::<FeedHub>() {
+        feed.poke();
+    }
+}
+
+#[tauri::command]
+pub fn feed_snapshot(
+    feed: State<'_, FeedHub>,
+    hub: State<'_, StatusHub>,
+) -> Result<FeedSnapshot, IpcError> {
+    Ok(feed.snapshot(hub.snapshot()))
+}
+
+#[tauri::command]
+pub fn log_page(feed: State<'_, FeedHub>, query: LogQuery) -> Result<LogPage, IpcError> {
+    Ok(feed.lock().log.page(&query))
+}
+
+#[tauri::command]
+pub fn log_trace(feed: State<'_, FeedHub>, id: u32) -> Result<Option<TraceView>, IpcError> {
+    Ok(feed.lock().log.trace(id))
+}
+
+/// Writes the whole log to a file in the data folder's `exports/` and returns its path.
+#[tauri::command]
+pub fn log_export(
+    feed: State<'_, FeedHub>,
+    paths: State<'_, crate::paths::AppPaths>,
+    format: ExportFormat,
+) -> Result<String, IpcError> {
+    let dir = paths.data_dir.join("exports");
+    let path = export(&feed, &dir, format, wall_ms())?;
+    tracing::info!(path = %path.display(), "log exported");
+    Ok(path.display().to_string())
+}
+
+pub fn export(
+    feed: &Feed,
+    dir: &Path,
+    format: ExportFormat,
+    now_ms: i64,
+) -> Result<PathBuf, IpcError> {
+    let io = |e: std::io::Error, what: &Path| {
+        IpcError::new(
+            ErrorCode::Path,
+            format!("cannot write {}: {e}", what.display()),
+        )
+    };
+    std::fs::create_dir_all(dir).map_err(|e| io(e, dir))?;
+    let ext = match format {
+        ExportFormat::JsonLines => "jsonl",
+        ExportFormat::Csv => "csv",
+    };
+    let path = dir.join(format!("log-{now_ms}.{ext}"));
+    // Rendered under the lock, written after it, so the feed is not held up by the disk.
+    let text = {
+        let core = feed.lock();
+        match format {
+            ExportFormat::JsonLines => export_jsonl(core.log.rows()),
+            ExportFormat::Csv => export_csv(core.log.rows()),
+        }
+    };
+    std::fs::write(&path, text).map_err(|e| io(e, &path))?;
+    Ok(path)
+}
+
+pub fn export_jsonl<'a>(rows: impl Iterator<Item = &'a log::LogRow>) -> String {
+    let mut out = String::new();
+    for r in rows {
+        if let Ok(line) = serde_json::to_string(r) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// A CSV field: quoted when needed. A leading `=`, `+`, `-` or `@` is prefixed with `'` so a
+/// viewer's name cannot become a spreadsheet formula.
+fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+pub fn export_csv<'a>(rows: impl Iterator<Item = &'a log::LogRow>) -> String {
+    let mut out =
+        String::from("id,at_ms,kind,user,handle,text,gift,gift_count,gift_coins,comment,history\n");
+    for r in rows {
+        let gift = r.gift.as_ref();
+        let fields = [
+            r.id.to_string(),
+            r.at_ms.to_string(),
+            csv_field(&r.kind),
+            csv_field(r.user.as_deref().unwrap_or("")),
+            csv_field(r.handle.as_deref().unwrap_or("")),
+            csv_field(&r.text),
+            csv_field(gift.map_or("", |g| g.name.as_str())),
+            gift.map_or(String::new(), |g| g.count.to_string()),
+            gift.map_or(String::new(), |g| g.coins.to_string()),
+            csv_field(r.comment.as_deref().unwrap_or("")),
+            r.history.to_string(),
+        ];
+        out.push_str(&fields.join(","));
+        out.push('\n');
+    }
+    out
+}

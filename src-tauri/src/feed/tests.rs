@@ -1,0 +1,528 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use livetrigger_engine::engine::input::{Payload, Viewer};
+use livetrigger_engine::engine::{
+    Engine, EngineConfig, EngineUpdate, EventKind, Input, ItemStatus, ItemUpdate, Profile,
+    QueueItem, Recorder, Shutdown,
+};
+use livetrigger_engine::outputs::template::TemplateEvent;
+use tiktok_live::event::{ChatEvent, GiftEvent, Meta, UserEvent};
+use tiktok_live::message::{GiftDetails, GiftMessage, User};
+use tiktok_live::streak::{SettleReason, Settled, StreakKey};
+
+use super::log::LogQuery;
+use super::*;
+
+fn user(id: u64, handle: &str, nick: &str) -> User {
+    User {
+        id,
+        unique_id: handle.into(),
+        nickname: nick.into(),
+        ..Default::default()
+    }
+}
+
+fn meta(msg_id: u64) -> Meta {
+    Meta {
+        msg_id,
+        is_history: false,
+        create_time: 0,
+    }
+}
+
+fn rose(msg_id: u64, count: u32, who: User) -> Event {
+    let key = StreakKey {
+        user_id: who.id,
+        gift_id: 5655,
+        group_id: msg_id,
+        generation: 0,
+    };
+    Event::Gift(Box::new(GiftEvent {
+        meta: meta(msg_id),
+        gift: GiftMessage {
+            gift_id: 5655,
+            gift: Some(GiftDetails {
+                id: 5655,
+                name: "Rose".into(),
+                diamond_count: 1,
+                gift_type: 1,
+                image_url: Some("http://127.0.0.1:9/rose.png".into()),
+                ..Default::default()
+            }),
+            user: Some(who),
+            to_user: None,
+            repeat_count: count,
+            repeat_end: 1,
+            group_id: msg_id,
+        },
+        in_streak: true,
+        streak: key,
+        delta: count,
+        settled: Some(Settled {
+            key,
+            count,
+            reason: SettleReason::Final,
+        }),
+    }))
+}
+
+fn chat(msg_id: u64, who: User, text: &str) -> Event {
+    Event::Chat(ChatEvent {
+        meta: meta(msg_id),
+        user: Some(who),
+        content: text.into(),
+    })
+}
+
+fn item(id: u64, msg_id: u64, lane: &str) -> Arc<QueueItem> {
+    Arc::new(QueueItem {
+        id,
+        lane: lane.into(),
+        rule_id: "rose-creeper".into(),
+        action_id: "creeper".into(),
+        kind: EventKind::Gift,
+        event: "Rose".into(),
+        msg_id,
+        username: Some("anna".into()),
+        paid: true,
+        vars: TemplateEvent::default(),
+        steps: vec![livetrigger_engine::engine::item::PlannedStep::Command {
+            command: "summon minecraft:creeper".into(),
+        }],
+        queued_ms: 1,
+        rerun_of: None,
+        keep_separate: false,
+    })
+}
+
+fn upd(item: &Arc<QueueItem>, status: ItemStatus) -> EngineUpdate {
+    EngineUpdate::Item(ItemUpdate {
+        item: item.clone(),
+        status,
+        at_ms: 2,
+    })
+}
+
+fn status() -> StatusSnapshot {
+    StatusSnapshot::default()
+}
+
+#[test]
+fn a_batch_carries_each_item_once_in_its_latest_state() {
+    let mut core = FeedCore::new(100);
+    assert!(core.take_batch(status(), 0).is_some(), "the first status");
+    assert!(
+        core.take_batch(status(), 0).is_none(),
+        "nothing changed: no batch"
+    );
+    let a = item(1, 10, "minecraft");
+    let b = item(2, 11, "minecraft");
+    core.apply(upd(&a, ItemStatus::Queued));
+    core.apply(upd(&b, ItemStatus::Queued));
+    core.apply(upd(&a, ItemStatus::Running));
+    core.apply(upd(&a, ItemStatus::Done));
+    let batch = core.take_batch(status(), 0).expect("a batch");
+    assert_eq!(batch.seq, 2);
+    assert_eq!(batch.items.len(), 2, "coalesced per item");
+    assert_eq!(batch.items[0].status, "done");
+    assert_eq!(batch.items[1].status, "queued");
+    let lanes = batch.lanes.expect("lanes changed");
+    assert_eq!((lanes[0].waiting, lanes[0].running), (1, 0));
+    assert_eq!(
+        batch.status.map(|s| s.queue_depth),
+        Some(1),
+        "the status bar's depth is the items' count"
+    );
+}
+
+#[test]
+fn lane_counters_always_equal_the_items_sent() {
+    // Replaying every batch into a mirror (what the window does) gives counters equal to the
+    // items the mirror holds, whatever the order of changes.
+    let mut core = FeedCore::new(100);
+    let mut mirror: std::collections::HashMap<u32, String> = Default::default();
+    let mut rng = livetrigger_engine::outputs::template::Rng::with_seed(7);
+    let items: Vec<_> = (1..=300).map(|i| item(i, i, "minecraft")).collect();
+    let mut stage = vec![0u8; items.len()];
+    for round in 0..2_000 {
+        let i = rng.usize(..items.len());
+        let next = match stage[i] {
+            0 => ItemStatus::Queued,
+            1 => ItemStatus::Running,
+            2 => {
+                if rng.bool() {
+                    ItemStatus::Done
+                } else {
+                    ItemStatus::Failed {
+                        reason: "no".into(),
+                        may_have_run: false,
+                    }
+                }
+            }
+            _ => continue,
+        };
+        stage[i] += 1;
+        core.apply(upd(&items[i], next));
+        if round % 7 == 0 {
+            if let Some(b) = core.take_batch(status(), 0) {
+                for it in b.items {
+                    mirror.insert(it.id, it.status);
+                }
+                for r in b.removed_items {
+                    mirror.remove(&r);
+                }
+                if let Some(lanes) = b.lanes {
+                    let waiting = mirror.values().filter(|s| *s == "queued").count();
+                    let running = mirror.values().filter(|s| *s == "running").count();
+                    assert_eq!(lanes[0].waiting as usize, waiting);
+                    assert_eq!(lanes[0].running as usize, running);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_late_update_never_brings_a_finished_item_back() {
+    let mut core = FeedCore::new(100);
+    let a = item(1, 10, "minecraft");
+    core.apply(upd(&a, ItemStatus::Done));
+    core.apply(upd(&a, ItemStatus::Queued));
+    let b = core.take_batch(status(), 0).unwrap();
+    assert_eq!(b.items[0].status, "done");
+    assert_eq!(b.lanes.unwrap()[0].waiting, 0);
+}
+
+#[test]
+fn the_ring_keeps_its_capacity_and_serves_filtered_pages() {
+    let mut core = FeedCore::new(1_000);
+    for i in 0..2_500u64 {
+        let who = user(
+            i % 10,
+            &format!("viewer{}", i % 10),
+            &format!("Viewer {}", i % 10),
+        );
+        if i % 5 == 0 {
+            core.client_event(i as i64, &rose(i + 1, 3, who));
+        } else {
+            core.client_event(i as i64, &chat(i + 1, who, "hi"));
+        }
+    }
+    let all = core.log.page(&LogQuery {
+        offset: 0,
+        limit: 10,
+        ..Default::default()
+    });
+    assert_eq!(all.total, 1_000, "the ring holds its capacity");
+    assert_eq!(all.rows[0].id, 1_501, "the oldest rows left");
+    assert_eq!(all.last_id, 2_500);
+    let gifts = core.log.page(&LogQuery {
+        kinds: vec!["gift".into()],
+        offset: 0,
+        limit: 1_000,
+        after_id: Some(2_400),
+        ..Default::default()
+    });
+    assert_eq!(gifts.total, 200);
+    assert!(gifts.rows.iter().all(|r| r.kind == "gift"));
+    assert_eq!(gifts.newer, 20, "gift rows after id 2400");
+    let g = gifts.rows[0].gift.as_ref().unwrap();
+    assert_eq!((g.name.as_str(), g.count, g.coins), ("Rose", 3, 3));
+    assert!(g.image_url.is_some());
+    let anna = core.log.page(&LogQuery {
+        search: "@VIEWER3".into(),
+        offset: 0,
+        limit: 5,
+        ..Default::default()
+    });
+    assert_eq!(anna.total, 100);
+    assert!(anna
+        .rows
+        .iter()
+        .all(|r| r.handle.as_deref() == Some("viewer3")));
+    let tail = core.log.page(&LogQuery {
+        offset: 995,
+        limit: 10,
+        ..Default::default()
+    });
+    assert_eq!(tail.rows.len(), 5, "a page past the end is short");
+}
+
+#[test]
+fn a_trace_follows_an_event_to_its_rcon_reply() {
+    let mut core = FeedCore::new(100);
+    core.log.set_engine_on(true);
+    let anna = user(1, "anna", "Anna");
+    core.client_event(1, &rose(77, 5, anna.clone()));
+    let row = core.log.page(&LogQuery {
+        offset: 0,
+        limit: 1,
+        ..Default::default()
+    });
+    let id = row.rows[0].id;
+    assert_eq!(
+        core.log.trace(id).unwrap().verdict,
+        "Waiting for the trigger engine…"
+    );
+    core.apply(EngineUpdate::Event {
+        kind: EventKind::Gift,
+        msg_id: 77,
+        user: Some("anna".into()),
+        summary: "Rose".into(),
+        at_ms: 1,
+    });
+    core.apply(EngineUpdate::Skipped {
+        msg_id: 77,
+        rule: Some("big-gift-fanfare".into()),
+        reason: "cooldown: the rule can fire again in 900 ms".into(),
+        at_ms: 1,
+    });
+    core.apply(EngineUpdate::Matched {
+        rule: "rose-creeper".into(),
+        msg_id: 77,
+        runs: 1,
+        at_ms: 1,
+    });
+    let it = item(9, 77, "minecraft");
+    core.apply(upd(&it, ItemStatus::Queued));
+    core.apply(upd(&it, ItemStatus::Running));
+    core.apply(EngineUpdate::Step {
+        item: 9,
+        step: 0,
+        text: "Summoned new Creeper".into(),
+        at_ms: 1,
+    });
+    core.apply(upd(&it, ItemStatus::Done));
+    let t = core.log.trace(id).unwrap();
+    assert_eq!(t.matches[0].rule, "rose-creeper");
+    assert_eq!(t.skips[0].rule.as_deref(), Some("big-gift-fanfare"));
+    assert!(t.skips[0].reason.starts_with("cooldown"));
+    assert_eq!(t.items.len(), 1);
+    assert_eq!(t.items[0].status, "done");
+    assert_eq!(t.items[0].outputs, vec!["Summoned new Creeper".to_string()]);
+    assert!(t.verdict.starts_with("1 rule(s) fired"), "{}", t.verdict);
+    assert_eq!(t.row.fired, 1);
+
+    // The same message again: the engine calls it a duplicate, the trace says so.
+    core.client_event(2, &rose(77, 5, anna.clone()));
+    core.apply(EngineUpdate::Skipped {
+        msg_id: 77,
+        rule: None,
+        reason: "duplicate".into(),
+        at_ms: 2,
+    });
+    let dup = core.log.trace(id + 1).unwrap();
+    assert!(dup.verdict.contains("duplicate"), "{}", dup.verdict);
+
+    // An event no rule listens to.
+    core.client_event(
+        3,
+        &Event::Share(UserEvent {
+            meta: meta(80),
+            user: Some(anna),
+        }),
+    );
+    core.apply(EngineUpdate::Event {
+        kind: EventKind::Share,
+        msg_id: 80,
+        user: None,
+        summary: String::new(),
+        at_ms: 3,
+    });
+    assert_eq!(
+        core.log.trace(id + 2).unwrap().verdict,
+        "No rule matched this share event."
+    );
+}
+
+#[test]
+fn exports_keep_hostile_names_as_data() {
+    let mut core = FeedCore::new(10);
+    core.client_event(
+        5,
+        &chat(1, user(1, "x", "=HYPERLINK(\"http://evil\")"), "a,b\n\"c\""),
+    );
+    let csv = export_csv(core.log.rows());
+    let line = csv.lines().nth(1).unwrap();
+    assert!(
+        line.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""),
+        "{line}"
+    );
+    assert!(
+        line.ends_with(",\"a,b") && csv.contains("\"a,b\n\"\"c\"\"\""),
+        "a comma, a quote and a newline stay inside one quoted field: {csv}"
+    );
+    let jsonl = export_jsonl(core.log.rows());
+    let v: serde_json::Value = serde_json::from_str(jsonl.lines().next().unwrap()).unwrap();
+    assert_eq!(v["comment"], "a,b\n\"c\"");
+}
+
+#[tokio::test(start_paused = true)]
+async fn batches_are_paced_to_twenty_a_second() {
+    let feed = Feed::new(100_000);
+    let batches = Arc::new(std::sync::Mutex::new(Vec::<FeedBatch>::new()));
+    let sink = batches.clone();
+    let task = tokio::spawn(feed.clone().run_batches(status, move |b| {
+        sink.lock().unwrap().push(b);
+    }));
+    // 2,000 events a second for 2 seconds (tokio's timers tick in whole milliseconds).
+    for i in 0..2_000u64 {
+        feed.client_event(&chat(2 * i + 1, user(i, "v", "V"), "hi"));
+        feed.client_event(&chat(2 * i + 2, user(i, "v", "V"), "hi"));
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    task.abort();
+    let batches = batches.lock().unwrap();
+    assert!(
+        batches.len() <= 2 * 20 + 2,
+        "{} batches in 2 s",
+        batches.len()
+    );
+    assert!(batches.len() >= 30, "it keeps flowing: {}", batches.len());
+    let rows: u32 = batches.iter().map(|b| b.log.added).sum();
+    assert_eq!(rows, 4_000, "every row is announced");
+    for w in batches.windows(2) {
+        assert_eq!(w[1].seq, w[0].seq + 1, "sequence numbers have no gaps");
+    }
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("lt-feed-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Lets the feed's task run until `done` holds (the store answers on its own thread, in real
+/// time, while the test's clock is paused).
+async fn settle(feed: &Feed, done: impl Fn(&FeedCore) -> bool) {
+    for _ in 0..3_000 {
+        if done(&feed.lock()) {
+            return;
+        }
+        tokio::task::yield_now().await;
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    panic!("the feed did not settle");
+}
+
+fn follow(i: u64) -> Input {
+    Input {
+        msg_id: 1_000 + i,
+        is_history: false,
+        user: Some(Viewer {
+            id: i + 1,
+            unique_id: format!("viewer{i}"),
+            nickname: format!("Viewer {i}"),
+            ..Viewer::default()
+        }),
+        payload: Payload::Follow,
+    }
+}
+
+// Real time, not a paused clock: a paused clock jumps to the lane's expiry timer as soon as
+// the runtime idles, and every waiting item would expire (the engine's age limits, issue 8).
+#[tokio::test]
+async fn a_lagging_receiver_resyncs_to_the_engines_queue() {
+    let dir = temp_dir("lag");
+    let profile = Profile::from_json(
+        r#"{"schemaVersion": 1,
+        "lanes": [{"name": "minecraft", "minGapMs": 0, "maxDepth": 100000,
+            "maxAgeMs": 86400000, "unpaidMaxAgeMs": 86400000}],
+        "actions": [{"id": "hi", "steps": [{"type": "command", "template": "say hi {user}"}]}],
+        "rules": [{"id": "follow", "trigger": {"type": "follow"}, "actions": ["hi"]}]}"#,
+    )
+    .unwrap();
+    let (engine, _) = Engine::start(
+        &profile,
+        Recorder::new(),
+        EngineConfig {
+            data_dir: Some(dir.clone()),
+            ..EngineConfig::default()
+        },
+    )
+    .unwrap();
+    let handle = engine.handle();
+    handle.pause("minecraft").unwrap();
+    let feed = Feed::new(1_000);
+    // Subscribed, but not read while the engine produces far more than the channel holds.
+    let rx = handle.subscribe();
+    for i in 0..7_000 {
+        handle.submit_input(follow(i)).await.unwrap();
+    }
+    handle.drain().await.unwrap();
+    handle.flush_store().await.unwrap();
+    let truth = handle.lanes();
+    assert_eq!(truth[0].waiting, 7_000, "a paused lane keeps them all");
+
+    let follower = tokio::spawn(feed.clone().follow_engine(handle.clone(), rx));
+    settle(&feed, |core| {
+        core.missed() > 0 && core.queue.depth() == 7_000
+    })
+    .await;
+    feed.refresh_lanes();
+    {
+        let mut core = feed.lock();
+        assert!(core.missed() > 0, "the receiver lagged");
+        let b = core.take_batch(status(), 0).unwrap();
+        assert!(b.reset, "the window is told to replace its queue");
+        let lanes = b.lanes.unwrap();
+        assert_eq!(lanes[0].waiting, 7_000, "every waiting item is known again");
+        assert_eq!(b.items.len(), 7_000);
+        assert!(lanes[0].paused);
+    }
+
+    // Now they run; none may stay "queued" in the view.
+    handle.resume("minecraft").unwrap();
+    handle.drain().await.unwrap();
+    settle(&feed, |core| core.queue.depth() == 0).await;
+    feed.refresh_lanes();
+    {
+        let core = feed.lock();
+        let lanes = core.queue.lanes();
+        let truth = handle.lanes();
+        assert_eq!(lanes[0].waiting, 0);
+        assert_eq!(lanes[0].running, 0);
+        assert_eq!(u64::from(lanes[0].done), truth[0].done);
+        assert_eq!(core.queue.depth(), 0);
+    }
+    follower.abort();
+    engine.shutdown(Shutdown::Persist).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_dry_run_item_is_done_and_says_so_without_failing() {
+    let mut core = FeedCore::new(100);
+    let dry = item(1, 10, "minecraft");
+    let real = item(2, 11, "minecraft");
+    for it in [&dry, &real] {
+        core.apply(upd(it, ItemStatus::Queued));
+        core.apply(upd(it, ItemStatus::Running));
+    }
+    core.apply(EngineUpdate::Step {
+        item: 1,
+        step: 0,
+        text: crate::setup::outputs::DRY_RUN_REPLY.into(),
+        at_ms: 1,
+    });
+    core.apply(EngineUpdate::Step {
+        item: 2,
+        step: 0,
+        text: "Summoned new Creeper".into(),
+        at_ms: 1,
+    });
+    core.apply(upd(&dry, ItemStatus::Done));
+    core.apply(upd(&real, ItemStatus::Done));
+    let batch = core.take_batch(status(), 0).expect("a batch");
+    let view = |id: u32| batch.items.iter().find(|i| i.id == id).unwrap();
+    assert_eq!(view(1).status, "done");
+    assert!(view(1).dry_run);
+    assert_eq!(
+        view(1).detail.as_deref(),
+        Some(crate::setup::outputs::DRY_RUN_REPLY)
+    );
+    assert!(!view(2).dry_run && view(2).detail.is_none());
+}

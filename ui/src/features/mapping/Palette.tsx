@@ -1,0 +1,211 @@
+import { useDraggable } from "@dnd-kit/core";
+import { useMemo, useState, type KeyboardEvent } from "react";
+import type { CatalogView, GiftView } from "../../ipc";
+import { paletteLabel, triggerKey, type PaletteTrigger } from "./model";
+
+/** A gift picture, or a drawn placeholder when there is none or it does not load. */
+export function GiftImage({ gift }: { gift: GiftView }) {
+  const [broken, setBroken] = useState(false);
+  if (!gift.imageUrl || broken) {
+    return (
+      <span className="gift-placeholder" aria-hidden="true" data-placeholder="true">
+        {gift.name.slice(0, 1).toUpperCase() || "?"}
+      </span>
+    );
+  }
+  return (
+    <img
+      src={gift.imageUrl}
+      alt=""
+      loading="lazy"
+      width={40}
+      height={40}
+      onError={() => {
+        setBroken(true);
+      }}
+    />
+  );
+}
+
+interface TileProps {
+  trigger: PaletteTrigger;
+  gift?: GiftView;
+  detail?: string;
+  /** Enter on a focused tile: choose an action from a list (the keyboard path). */
+  onChoose: (t: PaletteTrigger) => void;
+}
+
+export function TriggerTile({ trigger, gift, detail, onChoose }: TileProps) {
+  const key = triggerKey(trigger);
+  const { attributes, listeners, setNodeRef, isDragging } = useDraggable({
+    id: `trigger:${key}`,
+    data: { trigger },
+  });
+  const label = paletteLabel(trigger);
+  const onKeyDown = (e: KeyboardEvent<HTMLElement>) => {
+    if (e.key === "Enter") {
+      e.preventDefault();
+      onChoose(trigger);
+      return;
+    }
+    listeners?.onKeyDown?.(e);
+  };
+  return (
+    <li
+      ref={setNodeRef}
+      className={isDragging ? "tile dragging" : "tile"}
+      data-trigger={key}
+      {...(trigger.kind === "gift" ? { "data-gift-id": trigger.id } : {})}
+      {...attributes}
+      {...listeners}
+      onKeyDown={onKeyDown}
+      aria-label={`${label}${detail ? `, ${detail}` : ""}. Drag onto an action, or press Enter to choose one.`}
+      aria-roledescription="trigger"
+    >
+      {gift ? (
+        <GiftImage gift={gift} />
+      ) : (
+        <span className="gift-placeholder" aria-hidden="true">
+          {GLYPHS[trigger.kind] ?? "•"}
+        </span>
+      )}
+      <span className="gift-name">{label}</span>
+      {detail && <span className="muted">{detail}</span>}
+    </li>
+  );
+}
+
+const GLYPHS: Partial<Record<PaletteTrigger["kind"], string>> = {
+  follow: "＋",
+  share: "↗",
+  join: "→",
+  subscribe: "★",
+  likes: "♥",
+  chat: "!",
+  coins: "¢",
+};
+
+interface PaletteProps {
+  catalog: CatalogView | undefined;
+  catalogError: string | null;
+  onChoose: (t: PaletteTrigger) => void;
+}
+
+export function Palette({ catalog, catalogError, onChoose }: PaletteProps) {
+  const [filter, setFilter] = useState("");
+  const [likes, setLikes] = useState(100);
+  const [command, setCommand] = useState("!tnt");
+  const [min, setMin] = useState(100);
+  const [max, setMax] = useState<number | null>(null);
+
+  const gifts = useMemo(() => {
+    const needle = filter.trim().toLowerCase();
+    const all = catalog?.gifts ?? [];
+    return needle ? all.filter((g) => g.name.toLowerCase().includes(needle)) : all;
+  }, [catalog, filter]);
+
+  const cleanCommand = command.trim().split(/\s+/)[0] ?? "";
+
+  return (
+    <section className="panel palette" aria-label="Triggers">
+      <div className="panel-title">
+        <h2>Triggers</h2>
+        {catalog && (
+          <span className="badge" id="catalog-source">
+            {catalog.source === "room" ? "from your room" : "common gifts"}
+          </span>
+        )}
+      </div>
+      <p className="muted">Drag a trigger onto an action, or focus it and press Enter.</p>
+      <ul className="tile-grid" aria-label="Events">
+        {(["follow", "share", "join", "subscribe"] as const).map((kind) => (
+          <TriggerTile key={kind} trigger={{ kind }} onChoose={onChoose} />
+        ))}
+        <TriggerTile trigger={{ kind: "likes", every: likes }} onChoose={onChoose} />
+        {cleanCommand && (
+          <TriggerTile trigger={{ kind: "chat", command: cleanCommand }} onChoose={onChoose} />
+        )}
+        <TriggerTile trigger={{ kind: "coins", min, max }} onChoose={onChoose} />
+      </ul>
+      <div className="row small-fields">
+        <label className="field inline">
+          <span>Likes</span>
+          <input
+            type="number"
+            min={1}
+            value={likes}
+            aria-label="Every how many likes"
+            onChange={(e) => {
+              setLikes(Math.max(1, Number(e.target.value) || 1));
+            }}
+          />
+        </label>
+        <label className="field inline">
+          <span>Command</span>
+          <input
+            type="text"
+            value={command}
+            aria-label="Chat command"
+            onChange={(e) => {
+              setCommand(e.target.value);
+            }}
+          />
+        </label>
+        <label className="field inline">
+          <span>Coins from</span>
+          <input
+            type="number"
+            min={0}
+            value={min}
+            aria-label="Coins from"
+            onChange={(e) => {
+              setMin(Math.max(0, Number(e.target.value) || 0));
+            }}
+          />
+        </label>
+        <label className="field inline">
+          <span>to</span>
+          <input
+            type="number"
+            min={0}
+            value={max ?? ""}
+            placeholder="any"
+            aria-label="Coins up to (empty: no limit)"
+            onChange={(e) => {
+              setMax(e.target.value === "" ? null : Math.max(0, Number(e.target.value) || 0));
+            }}
+          />
+        </label>
+      </div>
+      <input
+        type="search"
+        placeholder="Find a gift"
+        aria-label="Find a gift"
+        value={filter}
+        onChange={(e) => {
+          setFilter(e.target.value);
+        }}
+      />
+      {catalogError && (
+        <p className="error" role="alert">
+          {catalogError}
+        </p>
+      )}
+      {!catalog && !catalogError ? (
+        <p className="muted">Loading gifts…</p>
+      ) : (
+        <ul className="tile-grid gifts" id="gift-grid" aria-label="Gifts">
+          {gifts.map((g) => (
+            <TriggerTile
+              key={g.id}
+              trigger={{ kind: "gift", id: g.id, name: g.name, coins: g.diamondCount }}
+              gift={g}
+              detail={`${g.diamondCount} coins${g.streakable ? " · combo" : ""}`}
+              onChoose={onChoose}
+            />
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
