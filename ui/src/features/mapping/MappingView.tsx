@@ -126,7 +126,13 @@ function ActionChooser({
 export function MappingView() {
   const queryClient = useQueryClient();
   const profileQuery = useQuery({ queryKey: ["profile"], queryFn: commands.profileGet });
-  const catalogQuery = useQuery({ queryKey: ["gift-catalog"], queryFn: commands.giftCatalog });
+  // Fetched again whenever the view opens: the room's list (and its cached pictures) arrives
+  // after connecting, and no feed batch announces it.
+  const catalogQuery = useQuery({
+    queryKey: ["gift-catalog"],
+    queryFn: commands.giftCatalog,
+    staleTime: 0,
+  });
   const {
     draft,
     saved,
