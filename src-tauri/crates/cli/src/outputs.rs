@@ -53,14 +53,6 @@ pub enum Command {
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
-    /// Run the built-in RCON test server on 127.0.0.1 (a free port) until stopped: it answers
-    /// like vanilla Minecraft (`echo <text>` replies with the text). Prints
-    /// `listening on 127.0.0.1:PORT`. For trying the app, and for its end-to-end tests.
-    RconTestServer {
-        /// The password clients must send.
-        #[arg(long)]
-        password: String,
-    },
     /// Play a sound file (mp3, wav, ogg, flac) through the sound output.
     Play {
         file: PathBuf,
@@ -72,16 +64,6 @@ pub enum Command {
 
 pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     match cmd {
-        Command::RconTestServer { password } => {
-            let server =
-                livetrigger_engine::outputs::rcon::test_server::McRconServer::start(&password)
-                    .await
-                    .context("cannot start the RCON test server")?;
-            println!("listening on {}", server.addr());
-            tokio::signal::ctrl_c().await.ok();
-            server.stop().await;
-            Ok(ExitCode::SUCCESS)
-        }
         Command::Rcon {
             addr,
             timeout,
