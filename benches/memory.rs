@@ -95,8 +95,13 @@ fn rss_parts(pid: u32) -> String {
         .join(", ")
 }
 
+/// Where `run --data-dir DATA` keeps its store.
+fn store_path(data: &Path) -> PathBuf {
+    data.join("engine").join("livetrigger.sqlite3")
+}
+
 fn events_stored(data: &Path) -> u64 {
-    let db = data.join("livetrigger.sqlite3");
+    let db = store_path(data);
     rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
         .and_then(|c| c.query_row("SELECT COUNT(*) FROM events", [], |r| r.get::<_, i64>(0)))
         .map(|n| n as u64)
@@ -106,7 +111,7 @@ fn events_stored(data: &Path) -> u64 {
 /// Paid items of the Minecraft lane in the store (one creeper per Rose; the sound lane has
 /// a fanfare per 100-Rose streak besides), and how many of them are still queued.
 fn paid_items(data: &Path) -> (u64, u64) {
-    let db = data.join("livetrigger.sqlite3");
+    let db = store_path(data);
     let c = rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
         .expect("open the store");
     let count = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0)).expect(sql) as u64;

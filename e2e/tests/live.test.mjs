@@ -91,7 +91,7 @@ test("the demo stream plays into the log, traces, queue and stats", async () => 
   await browser.$(`#log-list [data-id='${rose.id}'] button`).click();
   const trace = await browser.$(`#trace-${rose.id}`);
   await trace.waitForDisplayed({ timeout: 5_000 });
-  await browser.waitUntil(async () => /Unknown or incomplete command/.test(await trace.getText()), {
+  await browser.waitUntil(async () => /Summoned new Creeper/.test(await trace.getText()), {
     timeout: 10_000,
     timeoutMsg: "the trace did not show the RCON reply",
   });

@@ -83,6 +83,41 @@ async fn commands_run_in_order_and_replies_come_back() {
 }
 
 #[tokio::test]
+async fn summon_at_the_player_answers_like_vanilla() {
+    let server = McRconServer::start(PW).await.unwrap();
+    let out = RconOutput::spawn(fast(server.addr().to_string(), PW));
+    let h = out.handle();
+    let reply = |c: &'static str| {
+        let h = h.clone();
+        async move { h.send(c).await.unwrap().text }
+    };
+    assert_eq!(
+        reply("execute at @p run summon minecraft:creeper ~ ~ ~").await,
+        "Summoned new Creeper"
+    );
+    assert_eq!(
+        reply("summon minecraft:tnt ~ ~ ~").await,
+        "Summoned new Primed TNT"
+    );
+    assert_eq!(
+        reply("execute as @a at @s run summon minecraft:iron_golem").await,
+        "Summoned new Iron Golem"
+    );
+    assert!(reply("execute at @p")
+        .await
+        .starts_with("Unknown or incomplete command"));
+    assert!(reply("summon")
+        .await
+        .starts_with("Unknown or incomplete command"));
+    // The server records what it was sent, not the inner command.
+    assert_eq!(
+        server.state().executed()[0],
+        "execute at @p run summon minecraft:creeper ~ ~ ~"
+    );
+    out.shutdown().await;
+}
+
+#[tokio::test]
 async fn wrong_password_is_a_typed_error_and_not_retried() {
     let server = McRconServer::start(PW).await.unwrap();
     let out = RconOutput::spawn(fast(server.addr().to_string(), "wrong"));

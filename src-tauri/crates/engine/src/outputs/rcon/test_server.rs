@@ -153,8 +153,23 @@ impl ServerState {
 
     async fn execute(&self, cmd: &str, stop: &CancellationToken) -> Action {
         let cmd = cmd.strip_prefix('/').unwrap_or(cmd);
-        let (name, rest) = cmd.split_once(' ').unwrap_or((cmd, ""));
+        // `execute … run <command>` only changes where and as whom the command runs (the
+        // starter places mobs at the streamer): the reply is the inner command's.
+        let mut inner = cmd;
+        while let Some((_, run)) = inner
+            .strip_prefix("execute ")
+            .and_then(|rest| rest.split_once(" run "))
+        {
+            inner = run;
+        }
+        let (name, rest) = inner.split_once(' ').unwrap_or((inner, ""));
         let action = match name {
+            "summon" => match summoned_name(rest) {
+                Some(entity) => Action::Reply(format!("Summoned new {entity}")),
+                None => Action::Reply(format!(
+                    "Unknown or incomplete command, see below for error{cmd}<--[HERE]"
+                )),
+            },
             "list" => Action::Reply("There are 0 of a max of 20 players online: ".into()),
             "say" => Action::Reply(String::new()),
             "echo" => Action::Reply(rest.into()),
@@ -187,6 +202,28 @@ impl ServerState {
         }
         action
     }
+}
+
+/// The display name vanilla puts in "Summoned new …" for `summon <entity> …`.
+fn summoned_name(args: &str) -> Option<String> {
+    let id = args.split_whitespace().next()?;
+    let id = id.strip_prefix("minecraft:").unwrap_or(id);
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+        return None;
+    }
+    Some(match id {
+        "tnt" => "Primed TNT".to_owned(),
+        other => other
+            .split('_')
+            .map(|w| {
+                let mut c = w.chars();
+                c.next()
+                    .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                    .unwrap_or_default()
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+    })
 }
 
 enum Action {
