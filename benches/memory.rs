@@ -145,7 +145,18 @@ async fn main() {
     let profile = starter_profile(dir.path());
     let data = dir.path().join("data");
     let started = Instant::now();
-    let mut child = Command::new(BIN)
+    // LIVETRIGGER_BENCH_WRAP="heaptrack -o /tmp/run" runs the CLI under a profiler to see what
+    // the peak is made of (the RSS figure is then the wrapper's, not a result).
+    let mut cmd = match std::env::var("LIVETRIGGER_BENCH_WRAP") {
+        Ok(wrap) if !wrap.trim().is_empty() => {
+            let mut parts = wrap.split_whitespace();
+            let mut c = Command::new(parts.next().unwrap_or_default());
+            c.args(parts).arg(BIN);
+            c
+        }
+        _ => Command::new(BIN),
+    };
+    let mut child = cmd
         .arg("run")
         .arg("--profile")
         .arg(&profile)

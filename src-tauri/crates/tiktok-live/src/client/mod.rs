@@ -121,7 +121,10 @@ impl ConnectionState {
 
 /// Events queued inside the client beyond the channel. Past this the socket is no longer read
 /// (TCP pushes back) but heartbeats go on, so nothing is dropped and the connection stays up.
-const PENDING_HIGH_WATER: usize = 100_000;
+/// Kept small: the channel behind it already holds `event_buffer` events, and a deep queue here
+/// only turns a slow consumer into resident memory (at 100,000 it was most of the CLI's peak
+/// under a like flood) without making anything faster.
+const PENDING_HIGH_WATER: usize = 2_048;
 
 /// A TikTok LIVE client. Cheap to clone; each [`LiveClient::connect`] starts one connection.
 #[derive(Debug, Clone)]
@@ -777,6 +780,11 @@ impl Run {
                                 return Ok(Outcome::ReceiverGone)
                             }
                         }
+                    }
+                    // One huge frame can grow the queue past the mark; give that back once it
+                    // has been handed on rather than keeping the burst's size for the stream.
+                    if self.pending.is_empty() && self.pending.capacity() > 4 * PENDING_HIGH_WATER {
+                        self.pending.shrink_to(PENDING_HIGH_WATER);
                     }
                 }
                 _ = sleep_until_opt(streak_deadline), if streak_deadline.is_some() => {
