@@ -18,7 +18,8 @@ step() { echo "=== [$((SECONDS - T0))s] $*"; }
 
 # System packages: build (webkit, gtk, alsa), then the real-window test tools.
 BUILD_PKGS=(libwebkit2gtk-4.1-dev libasound2-dev build-essential pkg-config file curl ca-certificates)
-TEST_PKGS=(xvfb xauth webkit2gtk-driver)
+# dbus: the single-instance test gives the app a private session bus (dbus-daemon).
+TEST_PKGS=(xvfb xauth webkit2gtk-driver dbus)
 
 apt_install() {
   local missing=() p

@@ -87,6 +87,7 @@ pub fn run() {
     // First: a second launch only focuses this window and exits, so two processes never
     // resume the same queue.
     let single = tauri_plugin_single_instance::init(|app, _args, _cwd| {
+        tracing::info!("a second launch was turned away; focusing this window instead");
         if let Some(window) = app.get_webview_window("main") {
             let _ = window.unminimize();
             let _ = window.show();

@@ -274,6 +274,55 @@ async fn kill_9_mid_flood_then_restart_resumes_and_nothing_runs_twice() {
     );
 }
 
+/// Two processes on one data folder would both resume its queue and run paid items twice: the
+/// second `run` is refused at once with a message that says why, and the first goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_run_on_the_same_data_folder_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let rcon = McRconServer::start(PASSWORD).await.expect("rcon");
+    let fan = SimUser::new(5, "fan", "Fan");
+    let stream = sim(Script {
+        history: vec![],
+        steps: vec![
+            Step::Frame {
+                messages: vec![rose(&fan, 700)],
+            },
+            Step::Wait { ms: 120_000 },
+            Step::Frame {
+                messages: vec![rose(&fan, 701)],
+            },
+        ],
+    })
+    .await;
+    let profile = write_profile(dir.path(), 0);
+    let mut first = run_cmd(&profile, &stream, &rcon, &data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn the first");
+    tokio::time::timeout(Duration::from_secs(60), rcon.state().wait_executed(1))
+        .await
+        .expect("the first run works");
+    let second = run_cmd(&profile, &stream, &rcon, &data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(30), second)
+        .await
+        .expect("the second run exits at once")
+        .expect("output");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("already using the data folder"), "{stderr}");
+    assert!(
+        first.try_wait().expect("try_wait").is_none(),
+        "the first run goes on"
+    );
+    assert_eq!(rcon.state().executed().len(), 1, "nothing ran twice");
+    first.kill().await.expect("kill");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_keeps_waiting_items_and_exits_0() {
     let dir = tempfile::tempdir().expect("tempdir");

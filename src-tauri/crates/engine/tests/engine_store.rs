@@ -231,3 +231,33 @@ async fn session_stats_come_from_the_store() {
     assert_eq!(rec.commands().len(), 7);
     engine.shutdown(Shutdown::Drain).await;
 }
+
+/// Two processes resuming one queue would run its paid items twice: the second open of a data
+/// folder is refused while the first holds it, with a message that says what to do, and the
+/// folder is free again once the first has closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_store_on_the_same_folder_is_refused_until_the_first_closes() {
+    use livetrigger_engine::engine::store::{Store, StoreError};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (first, _) = Store::open(dir.path(), "first").expect("first open");
+    let second = Store::open(dir.path(), "second");
+    match &second {
+        Err(e @ StoreError::InUse { path }) => {
+            assert_eq!(path, dir.path());
+            let text = e.to_string();
+            assert!(text.contains("already using the data folder"), "{text}");
+            assert!(text.contains("close it first"), "{text}");
+        }
+        Err(other) => panic!("wrong error: {other}"),
+        Ok(_) => panic!("a second store opened the same folder"),
+    }
+    // An engine on the same folder refuses to start for the same reason.
+    let started = Engine::start(&profile(), Recorder::new(), config(dir.path()));
+    let err = started
+        .err()
+        .expect("the engine must not start on a folder in use");
+    assert!(err.to_string().contains("already using"), "{err}");
+    first.close();
+    let (again, _) = Store::open(dir.path(), "again").expect("free after close");
+    again.close();
+}

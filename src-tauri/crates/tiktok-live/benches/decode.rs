@@ -83,7 +83,7 @@ fn message(id: u64) -> BaseMessage {
                 common: common(id),
                 gift_id: 5655,
                 repeat_count: (id % 7 + 1) as i32,
-                repeat_end: (id % 3 == 0) as i32,
+                repeat_end: id.is_multiple_of(3) as i32,
                 group_id: id / 10,
                 user: Some(user(id / 10)),
                 gift: Some(proto::Gift {

@@ -60,6 +60,8 @@ impl Default for StoreOptions {
 }
 
 pub const DB_FILE: &str = "livetrigger.sqlite3";
+/// Held (an OS advisory lock) for as long as a process writes the store beside it.
+pub const LOCK_FILE: &str = "livetrigger.lock";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -75,12 +77,40 @@ pub enum StoreError {
     },
     #[error("database error: {0}")]
     Query(#[from] rusqlite::Error),
+    /// Two processes resuming the same queue would run its paid items twice.
+    #[error(
+        "another LiveTrigger (the app or livetrigger-cli) is already using the data folder {path}; \
+         close it first, or choose another data folder"
+    )]
+    InUse { path: PathBuf },
     #[error("the store has stopped")]
     Stopped,
     #[error("item {0} is not in the store")]
     NoSuchItem(u64),
     #[error("stored item {id} cannot be read: {reason}")]
     Corrupt { id: u64, reason: String },
+}
+
+/// Takes the data folder for this process. The lock is the kernel's (flock / LockFileEx), so
+/// it goes away with the process, even after `kill -9`; a stale file is never a problem.
+fn lock_folder(dir: &Path) -> Result<std::fs::File, StoreError> {
+    let path = dir.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| StoreError::Folder {
+            path: path.clone(),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::InUse {
+            path: dir.to_owned(),
+        }),
+        Err(std::fs::TryLockError::Error(source)) => Err(StoreError::Folder { path, source }),
+    }
 }
 
 /// What was found at open: items to resume and items to show as interrupted.
@@ -190,6 +220,9 @@ pub struct Store {
     handle: StoreHandle,
     thread: Option<thread::JoinHandle<()>>,
     path: PathBuf,
+    /// The data folder's lock: held while this store is, i.e. for the process's life in the
+    /// app and the CLI. Declared last so `close` has joined the writer before it is released.
+    _lock: std::fs::File,
 }
 
 impl Store {
@@ -209,6 +242,7 @@ impl Store {
             path: dir.to_owned(),
             source,
         })?;
+        let lock = lock_folder(dir)?;
         let path = dir.join(DB_FILE);
         let sql = |source| StoreError::Sqlite {
             path: path.clone(),
@@ -238,6 +272,7 @@ impl Store {
                 handle: StoreHandle { tx, session },
                 thread: Some(thread),
                 path,
+                _lock: lock,
             },
             recovery,
         ))

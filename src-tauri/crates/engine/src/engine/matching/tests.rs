@@ -15,7 +15,7 @@ fn viewer(id: u64) -> Viewer {
         unique_id: format!("user{id}"),
         nickname: format!("User {id}"),
         follower_count: Some(id * 10),
-        is_follower: id % 2 == 0,
+        is_follower: id.is_multiple_of(2),
         is_moderator: id == 7,
         is_subscriber: id == 9,
     }
