@@ -51,8 +51,8 @@ describe("mapping model", () => {
     const rule = newRule(p, tile, creeper);
     expect(rule.trigger).toEqual({ type: "giftCoins", streakCoinsAtLeast: 100 });
     expect(isStreakValue(rule.trigger)).toBe(true);
-    // Commands too: a streak value fires once, never once per unit.
-    expect(rule.streakMode).toBe("perStreak");
+    // Commands too fire once per streak: the engine ignores (and warns about) a streak mode.
+    expect(rule.streakMode).toBeUndefined();
     expect(rule.maxPerStreak).toBeUndefined();
     expect(rule.name).toBe(`Streak worth 100+ coins → ${creeper.name ?? creeper.id}`);
     expect(describeTrigger(rule.trigger)).toBe("A streak worth 100+ coins");

@@ -296,10 +296,9 @@ export function newRule(p: Profile, trigger: PaletteTrigger, action: Action): Ru
   if (trigger.kind === "gift" || trigger.kind === "coins") {
     rule.streakMode = isCommandAction(action) ? "perUnit" : "perStreak";
     rule.maxPerStreak = 100;
-  } else if (trigger.kind === "streakCoins") {
-    // The engine runs a streak-value rule once per streak whatever the mode; say so.
-    rule.streakMode = "perStreak";
   }
+  // A streak-value rule runs once per streak by itself: the engine warns about a streak mode
+  // or cap set on one, so it gets neither.
   return rule;
 }
 
