@@ -209,7 +209,19 @@ test("the same with the keyboard: focus a gift, Enter, choose an action", async 
     await streakEditor.$("input[aria-label='Streak worth at least (coins)']").getValue(),
     "100",
   );
-  await browser.execute((el) => el.scrollIntoView({ block: "end" }), streakEditor);
+  // Bring the editor below the sticky save bar, then give the window a frame to repaint.
+  await browser.execute((el) => {
+    const by = el.getBoundingClientRect().top - 160;
+    for (let p = el.parentElement; p; p = p.parentElement) {
+      const style = getComputedStyle(p).overflowY;
+      if (p.scrollHeight > p.clientHeight + 1 && (style === "auto" || style === "scroll")) {
+        p.scrollTop += by;
+        return;
+      }
+    }
+    window.scrollBy(0, by);
+  }, streakEditor);
+  await browser.pause(300);
   await app.screenshot("setup-rule-editor-streak");
 });
 
