@@ -90,6 +90,16 @@ test("Settings → Minecraft: the RCON test answers in plain words", async () =>
     timeoutMsg: "the right password did not connect",
   });
   assert.equal(await result.getText(), "Connected — nobody is online");
+  // Settings → Sound: the device list (CI has no sound card: ALSA's null device only).
+  const device = await browser.$("#sound-device");
+  await device.waitForDisplayed({ timeout: 10_000 });
+  assert.equal(await device.getAttribute("aria-label"), "Sound output device");
+  const options = await browser.execute(
+    (el) => [...el.options].map((o) => [o.value, o.text]),
+    device,
+  );
+  assert.deepEqual(options[0], ["", "System default"]);
+  assert.equal(await device.getValue(), "");
   await typeInto(browser, "#minecraft-player", "Steve");
   await browser.$("#settings-save").click();
   await (await browser.$("#settings-saved")).waitForDisplayed({ timeout: 10_000 });
@@ -173,6 +183,46 @@ test("the same with the keyboard: focus a gift, Enter, choose an action", async 
   await editor.waitForDisplayed({ timeout: 5_000 });
   await browser.execute((el) => el.scrollIntoView({ block: "end" }), editor);
   await app.screenshot("setup-rule-editor");
+
+  // The whole-streak value tile, told apart from the per-gift one by its words.
+  const streakTile = await browser.$("[data-trigger='streak-coins']");
+  assert.match(await streakTile.getAttribute("aria-label"), /^Streak worth 100\+ coins/);
+  assert.match(
+    await browser.$("[data-trigger='coins']").getAttribute("aria-label"),
+    /^Each gift worth/,
+  );
+  await streakTile.scrollIntoView();
+  await browser.execute((el) => el.focus(), streakTile);
+  await browser.keys(["Enter"]);
+  await (await browser.$("#action-chooser")).waitForDisplayed({ timeout: 5_000 });
+  await browser.$("#action-chooser [data-choose-action='tnt']").click();
+  await (await browser.$("[data-rule-id='streak-worth-100-coins-tnt']")).waitForExist({
+    timeout: 5_000,
+  });
+  await saveMapping(browser);
+  const streakRule = profileOnDisk().rules.find((r) => r.id === "streak-worth-100-coins-tnt");
+  assert.deepEqual(streakRule.trigger, { type: "giftCoins", streakCoinsAtLeast: 100 });
+  assert.equal(streakRule.streakMode, undefined, "once per streak by itself");
+  const streakEditor = await browser.$("[data-rule-id='streak-worth-100-coins-tnt'] .rule-editor");
+  await streakEditor.waitForDisplayed({ timeout: 5_000 });
+  assert.equal(
+    await streakEditor.$("input[aria-label='Streak worth at least (coins)']").getValue(),
+    "100",
+  );
+  // Bring the editor below the sticky save bar, then give the window a frame to repaint.
+  await browser.execute((el) => {
+    const by = el.getBoundingClientRect().top - 160;
+    for (let p = el.parentElement; p; p = p.parentElement) {
+      const style = getComputedStyle(p).overflowY;
+      if (p.scrollHeight > p.clientHeight + 1 && (style === "auto" || style === "scroll")) {
+        p.scrollTop += by;
+        return;
+      }
+    }
+    window.scrollBy(0, by);
+  }, streakEditor);
+  await browser.pause(300);
+  await app.screenshot("setup-rule-editor-streak");
 });
 
 test("the demo stream runs the new rule's command the exact number of times", async () => {
@@ -197,6 +247,12 @@ test("the demo stream runs the new rule's command the exact number of times", as
     async () => count("say heart from ") >= 7 && count("summon minecraft:creeper") >= 6,
     { timeout: 20_000, timeoutMsg: `commands so far: ${JSON.stringify(rcon.executed())}` },
   );
+  // The room's figures came with the feed: viewers and likes as numbers, the room's title.
+  const figure = async (id) => Number(await browser.$(`#${id}`).getAttribute("data-value"));
+  assert.ok((await figure("room-viewers")) > 0, "viewers shown");
+  assert.ok((await figure("room-likes")) > 0, "likes shown");
+  assert.equal(await browser.$("#room-title").getText(), "Simulated stream");
+  await app.screenshot("setup-connect-room");
   // Nothing more comes after a pause: no doubled gift actions.
   await new Promise((r) => setTimeout(r, 1500));
   assert.equal(count("say heart from "), 7);
@@ -223,8 +279,13 @@ test("export, then import, the profile: same rules, no secrets", async () => {
   const { browser } = app;
   await browser.$("#nav-settings").click();
   const path = join(app.dataDir, "my-profile.json");
+  // Export… and Import… open the native dialogs, which WebDriver cannot drive; the typed path
+  // beside them goes through the same commands underneath.
+  assert.equal(await browser.$("#profile-export").getText(), "Export…");
+  assert.equal(await browser.$("#profile-import").getText(), "Import…");
+  await browser.$("#profile-typed-path summary").click();
   await typeInto(browser, "#profile-export-path", path);
-  await browser.$("#profile-export").click();
+  await browser.$("#profile-export-typed").click();
   const msg = await browser.$("#profile-message");
   await msg.waitForDisplayed({ timeout: 10_000 });
   assert.equal(await msg.getText(), `Exported to ${path}`);
@@ -237,7 +298,8 @@ test("export, then import, the profile: same rules, no secrets", async () => {
   edited.rules = edited.rules.filter((r) => r.id !== "doughnut-tnt");
   const importPath = join(app.dataDir, "to-import.json");
   writeFileSync(importPath, JSON.stringify(edited));
-  await browser.$("#profile-import").setValue(importPath);
+  await typeInto(browser, "#profile-export-path", importPath);
+  await browser.$("#profile-import-typed").click();
   await browser.waitUntil(async () => /^Imported/.test(await browser.$("#profile-message").getText()), {
     timeout: 10_000,
     timeoutMsg: "the import did not finish",

@@ -47,10 +47,29 @@ pub fn rcon_health(h: &RconHealth) -> OutputHealth {
 
 pub fn sound_health(h: &SoundHealth) -> OutputHealth {
     match h {
-        SoundHealth::Ready { .. } => OutputHealth::Ok,
+        SoundHealth::Ready { warning: None, .. } => OutputHealth::Ok,
+        // It plays, but not where the streamer asked.
+        SoundHealth::Ready {
+            warning: Some(_), ..
+        } => OutputHealth::Degraded,
         SoundHealth::Starting => OutputHealth::Degraded,
         SoundHealth::NoAudioDevice { .. } | SoundHealth::Stopped => OutputHealth::Down,
     }
+}
+
+/// The words next to the sound output's health: why it is not as set up.
+pub fn sound_detail(h: &SoundHealth) -> Option<String> {
+    match h {
+        SoundHealth::Ready { warning, .. } => warning.clone(),
+        SoundHealth::NoAudioDevice { reason } => Some(format!("No sound device: {reason}")),
+        SoundHealth::Starting | SoundHealth::Stopped => None,
+    }
+}
+
+/// The output device saved in Settings → Sound (`None`: the system default).
+pub fn saved_sound_device(data_dir: &Path) -> Option<String> {
+    Some(crate::setup::settings::StoredSettings::load(data_dir).sound_device)
+        .filter(|d| !d.trim().is_empty())
 }
 
 /// Creates the profile from the starter on first use and loads it (falling back to the last
@@ -162,14 +181,27 @@ async fn start<R: Runtime>(app: &AppHandle<R>) -> Result<Running, IpcError> {
     )
     .await;
 
-    let sound = SoundOutput::start(SoundConfig::default());
+    let sound = SoundOutput::start_on(SoundConfig::default(), saved_sound_device(&paths.data_dir));
     {
         let mut health = sound.handle().health();
         let app = app.clone();
         tauri::async_runtime::spawn(async move {
+            let mut warned: Option<String> = None;
             loop {
-                let state = sound_health(&health.borrow_and_update());
-                app.state::<StatusHub>().update(&app, |s| s.audio = state);
+                let (state, detail) = {
+                    let h = health.borrow_and_update();
+                    (sound_health(&h), sound_detail(&h))
+                };
+                // A fallback is said once in the log too, not only in the status.
+                if let Some(d) = detail.as_ref().filter(|d| warned.as_ref() != Some(*d)) {
+                    app.state::<crate::feed::FeedHub>()
+                        .note("warning", format!("Sound: {d}"));
+                }
+                warned.clone_from(&detail);
+                app.state::<StatusHub>().update(&app, |s| {
+                    s.audio = state;
+                    s.audio_detail = detail;
+                });
                 if health.changed().await.is_err() {
                     break;
                 }
@@ -265,5 +297,19 @@ mod tests {
             }),
             OutputHealth::Down
         );
+        let fallback = SoundHealth::Ready {
+            channels: 2,
+            sample_rate: 48_000,
+            warning: Some("The sound device \"USB\" cannot be used".into()),
+        };
+        assert_eq!(sound_health(&fallback), OutputHealth::Degraded);
+        assert!(sound_detail(&fallback).is_some_and(|d| d.contains("USB")));
+        let fine = SoundHealth::Ready {
+            channels: 2,
+            sample_rate: 48_000,
+            warning: None,
+        };
+        assert_eq!(sound_health(&fine), OutputHealth::Ok);
+        assert_eq!(sound_detail(&fine), None);
     }
 }

@@ -21,8 +21,9 @@ use crate::setup::demo::DemoView;
 use crate::setup::profile::{BackupView, ProfileDoc, TemplatePreview};
 use crate::setup::settings::{RconTestResult, SettingsUpdate, SettingsView};
 use crate::setup::simulate::SimulateRequest;
+use crate::setup::sound::SoundDeviceView;
 use crate::stats::{Count, StatsView};
-use crate::status::{ConnectionState, OutputHealth, StatusSnapshot};
+use crate::status::{ConnectionState, OutputHealth, RoomStats, StatusSnapshot};
 
 /// Where the generated TypeScript lives, relative to the repository root.
 pub const BINDINGS_PATH: &str = "ui/src/ipc/bindings.ts";
@@ -115,6 +116,8 @@ ipc! {
         fn setup_profile::profile_save(json: String) -> ProfileDoc;
         /// Replaces the profile with an imported file's text (secrets in it are ignored).
         fn setup_profile::profile_import(json: String) -> ProfileDoc;
+        /// Imports the profile file at a full path (the file the open dialog picked); secrets in it are ignored.
+        fn setup_profile::profile_import_file(path: String) -> ProfileDoc;
         /// Writes the profile without secrets to `path`, or to the data folder's exports; returns where.
         fn setup_profile::profile_export(path: Option<String>) -> String;
         /// The automatic backups, newest first.
@@ -143,6 +146,8 @@ ipc! {
         fn setup_sound::sound_import(path: String) -> String;
         /// Plays a short chime on the output device.
         fn setup_sound::sound_test() -> ();
+        /// The output devices: "System default" (saved as an empty name), then the host's by name.
+        fn setup_sound::sound_devices() -> Vec<SoundDeviceView>;
         /// Fires a simulated event through the real pipeline; returns the messages sent.
         fn setup_simulate::simulate(request: SimulateRequest) -> u32;
         /// Fires an event matching a saved rule (marked as a test).
@@ -152,7 +157,7 @@ ipc! {
         /// Everything changed since the previous batch (at most 20 a second).
         FeedBatch(FeedBatch) = "feed-batch";
     }
-    types [ErrorCode, IpcError, AppInfo, ConnectionState, OutputHealth, StatusSnapshot, ConnectRequest, LaneView, QueueItemView, LaneOp, Count, GifterGift, GifterView, StatsView, GiftView, CatalogSource, CatalogView, GiftInfo, LogRow, LogQuery, LogPage, LogCursor, TraceMatch, TraceSkip, TraceItem, TraceView, FeedBatch, FeedSnapshot, ExportFormat, ProfileDoc, BackupView, TemplatePreview, SettingsView, SettingsUpdate, RconTestResult, DemoView, SimulateRequest]
+    types [ErrorCode, IpcError, AppInfo, ConnectionState, OutputHealth, RoomStats, StatusSnapshot, ConnectRequest, LaneView, QueueItemView, LaneOp, Count, GifterGift, GifterView, StatsView, GiftView, CatalogSource, CatalogView, GiftInfo, LogRow, LogQuery, LogPage, LogCursor, TraceMatch, TraceSkip, TraceItem, TraceView, FeedBatch, FeedSnapshot, ExportFormat, ProfileDoc, BackupView, TemplatePreview, SettingsView, SettingsUpdate, RconTestResult, DemoView, SimulateRequest, SoundDeviceView]
 }
 
 const HEADER: &str = "\

@@ -94,7 +94,10 @@ pub fn run() {
             let _ = window.set_focus();
         }
     });
-    let builder = tauri::Builder::default().plugin(single);
+    // The native save and open dialogs of Settings → Profile (export, import).
+    let builder = tauri::Builder::default()
+        .plugin(single)
+        .plugin(tauri_plugin_dialog::init());
     let app = match app_builder(builder).build(tauri::generate_context!()) {
         Ok(app) => app,
         Err(e) => {

@@ -302,6 +302,10 @@ pub fn connect<R: Runtime>(
                         }
                         // The row goes first: the engine's trace of this event links to it.
                         feed.client_event(&event);
+                        if let Event::Connected { reconnect: false, .. } = &event {
+                            // Room info was read before the socket opened.
+                            feed.set_room_title(client.room_title());
+                        }
                         if let Some(engine) = &engine {
                             if let Err(e) = engine.submit(&event).await {
                                 tracing::warn!(error = %e, "the trigger engine refused an event");

@@ -29,6 +29,18 @@ pub enum OutputHealth {
     Down,
 }
 
+/// The live room as the Connect view shows it, from the stream's own events.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RoomStats {
+    /// From room info, when TikTok gave one (untrusted text).
+    pub title: Option<String>,
+    /// Watching now (the room user-seq messages).
+    pub viewers: Option<u32>,
+    /// The room's like total (each like message carries it).
+    pub likes: Option<u32>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusSnapshot {
@@ -37,7 +49,15 @@ pub struct StatusSnapshot {
     pub connection_detail: Option<String>,
     pub rcon: OutputHealth,
     pub audio: OutputHealth,
+    /// Why the sound output is not as set up: the chosen device is gone and the system
+    /// default plays instead, or there is no device at all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub audio_detail: Option<String>,
     pub queue_depth: u32,
+    /// The connected room's title, viewers and likes (kept after the stream ends, cleared by
+    /// the next connection).
+    pub room: RoomStats,
     /// Set once a part of the engine (handler, a lane, RCON, sound) failed internally and
     /// restarted: how many times, and the last one. Triggers may have been lost; the log
     /// file has the details.
@@ -53,7 +73,9 @@ impl Default for StatusSnapshot {
             connection_detail: None,
             rcon: OutputHealth::NotConfigured,
             audio: OutputHealth::NotConfigured,
+            audio_detail: None,
             queue_depth: 0,
+            room: RoomStats::default(),
             fault: None,
         }
     }

@@ -30,7 +30,7 @@ use ts_rs::TS;
 
 use crate::error::{ErrorCode, IpcError};
 use crate::queue::{LaneView, QueueItemView};
-use crate::status::{StatusHub, StatusSnapshot};
+use crate::status::{RoomStats, StatusHub, StatusSnapshot};
 use log::{GiftInfo, LogCursor, LogPage, LogQuery, LogRing, NewRow, TraceView};
 use queue::QueueBook;
 use stats::LiveStats;
@@ -101,6 +101,7 @@ pub struct FeedCore {
     last_status: Option<StatusSnapshot>,
     last_stats_ms: i64,
     stats_pending: bool,
+    room: RoomStats,
 }
 
 impl FeedCore {
@@ -114,6 +115,7 @@ impl FeedCore {
             last_status: None,
             last_stats_ms: i64::MIN,
             stats_pending: false,
+            room: RoomStats::default(),
         }
     }
 
@@ -181,6 +183,7 @@ impl FeedCore {
 
     /// A client event: a log row (if the log shows it) and the live stats.
     pub fn client_event(&mut self, at_ms: i64, event: &Event) {
+        self.room_event(event);
         let Some((kind, user, handle, text)) = crate::live::describe(event) else {
             return;
         };
@@ -241,6 +244,31 @@ impl FeedCore {
         );
     }
 
+    /// The room figures an event carries. They reach the window with the status of the next
+    /// batch, so a flood of like messages costs no more than one batch.
+    fn room_event(&mut self, event: &Event) {
+        let small = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+        match event {
+            // A new stream (not a reconnect to the same one) starts from nothing.
+            Event::Connected {
+                reconnect: false, ..
+            } => self.room = RoomStats::default(),
+            Event::ViewerCount(v) if !v.meta.is_history => {
+                self.room.viewers = Some(small(v.total));
+            }
+            // The total only grows; an older message arriving late does not lower it.
+            Event::Like(l) if !l.meta.is_history => {
+                self.room.likes = Some(self.room.likes.unwrap_or(0).max(small(l.total)));
+            }
+            _ => {}
+        }
+    }
+
+    /// The room's title (room info), for the Connect view.
+    pub fn set_room_title(&mut self, title: Option<String>) {
+        self.room.title = title;
+    }
+
     /// Updates were lost; `lanes` and `active` are the engine's word on the queue now.
     pub fn resync(
         &mut self,
@@ -256,6 +284,7 @@ impl FeedCore {
 
     fn status_with_depth(&self, mut status: StatusSnapshot) -> StatusSnapshot {
         status.queue_depth = self.queue.depth();
+        status.room = self.room.clone();
         status
     }
 
@@ -344,6 +373,11 @@ impl Feed {
 
     pub fn note(&self, kind: &str, text: String) {
         self.lock().note(wall_ms(), kind, text);
+        self.poke();
+    }
+
+    pub fn set_room_title(&self, title: Option<String>) {
+        self.lock().set_room_title(title);
         self.poke();
     }
 

@@ -526,3 +526,75 @@ fn a_dry_run_item_is_done_and_says_so_without_failing() {
     );
     assert!(!view(2).dry_run && view(2).detail.is_none());
 }
+
+#[test]
+fn the_status_carries_the_rooms_viewers_likes_and_title() {
+    use tiktok_live::event::{LikeEvent, ViewerCountEvent};
+    let like = |msg_id: u64, total: u64, history: bool| {
+        Event::Like(LikeEvent {
+            meta: Meta {
+                is_history: history,
+                ..meta(msg_id)
+            },
+            user: Some(user(1, "anna", "Anna")),
+            count: 5,
+            total,
+        })
+    };
+    let viewers = |msg_id: u64, total: u64| {
+        Event::ViewerCount(ViewerCountEvent {
+            meta: meta(msg_id),
+            total,
+            total_user: total * 2,
+        })
+    };
+    let mut core = FeedCore::new(100);
+    core.client_event(
+        0,
+        &Event::Connected {
+            room_id: 7,
+            reconnect: false,
+        },
+    );
+    core.set_room_title(Some("Building a castle §4".into()));
+    let first = core.take_batch(status(), 0).expect("a batch");
+    let room = first.status.expect("the status").room;
+    assert_eq!(room.title.as_deref(), Some("Building a castle §4"));
+    assert_eq!((room.viewers, room.likes), (None, None));
+
+    // A burst of events: the next batch has the latest figures, once.
+    core.client_event(1, &viewers(1, 40));
+    core.client_event(2, &like(2, 1_200, false));
+    core.client_event(3, &viewers(3, 42));
+    core.client_event(4, &like(4, 1_250, false));
+    // A late message with a lower total, and a history replay, change nothing.
+    core.client_event(5, &like(5, 1_210, false));
+    core.client_event(6, &like(6, 3, true));
+    let batch = core.take_batch(status(), 0).expect("a batch");
+    let room = batch.status.expect("the room changed").room;
+    assert_eq!(room.viewers, Some(42));
+    assert_eq!(room.likes, Some(1_250));
+    assert_eq!(
+        core.snapshot(status()).status.room,
+        room,
+        "a fresh window sees them too"
+    );
+
+    // A reconnect keeps the figures; a new stream starts over.
+    core.client_event(
+        7,
+        &Event::Connected {
+            room_id: 7,
+            reconnect: true,
+        },
+    );
+    assert_eq!(core.snapshot(status()).status.room.likes, Some(1_250));
+    core.client_event(
+        8,
+        &Event::Connected {
+            room_id: 8,
+            reconnect: false,
+        },
+    );
+    assert_eq!(core.snapshot(status()).status.room, RoomStats::default());
+}

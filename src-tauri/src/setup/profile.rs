@@ -148,6 +148,30 @@ pub fn import(data_dir: &Path, json: &str) -> Result<Profile, IpcError> {
     Ok(profile)
 }
 
+/// Imports the profile file at `path` (what the open dialog picked). Profiles are small; a
+/// file much bigger than any profile is refused before it is read.
+pub fn import_file(data_dir: &Path, path: &str) -> Result<Profile, IpcError> {
+    const MAX_BYTES: u64 = 8 * 1024 * 1024;
+    let path = Path::new(path.trim());
+    if !path.is_absolute() {
+        return Err(invalid(format!(
+            "Not imported: give the full path of the file to read, not {:?}",
+            path.display().to_string()
+        )));
+    }
+    let unreadable =
+        |e: std::io::Error| invalid(format!("Not imported: cannot read {}: {e}", path.display()));
+    let size = std::fs::metadata(path).map_err(unreadable)?.len();
+    if size > MAX_BYTES {
+        return Err(invalid(format!(
+            "Not imported: {} is {size} bytes, too big for a LiveTrigger profile",
+            path.display()
+        )));
+    }
+    let text = std::fs::read_to_string(path).map_err(unreadable)?;
+    import(data_dir, &text)
+}
+
 /// Writes the profile without secrets to `path` (or a new file in the data folder's
 /// `exports` folder) and returns where.
 pub fn export(data_dir: &Path, path: Option<&str>) -> Result<PathBuf, IpcError> {
@@ -302,6 +326,17 @@ pub async fn profile_import<R: Runtime>(
 }
 
 #[tauri::command]
+pub async fn profile_import_file<R: Runtime>(
+    app: AppHandle<R>,
+    path: String,
+) -> Result<ProfileDoc, IpcError> {
+    let data_dir = app.state::<AppPaths>().data_dir.clone();
+    let profile = import_file(&data_dir, &path)?;
+    apply(&app, profile).await?;
+    get(&data_dir)
+}
+
+#[tauri::command]
 pub fn profile_export(
     paths: State<'_, AppPaths>,
     path: Option<String>,
@@ -407,7 +442,17 @@ mod tests {
         let mut value: Value = serde_json::from_str(&text).unwrap();
         value["rules"].as_array_mut().unwrap().pop();
         value["rcon"]["password"] = Value::from("from-the-file");
-        let imported = import(&d, &value.to_string()).unwrap();
+        let picked = d.join("picked.json");
+        std::fs::write(&picked, value.to_string()).unwrap();
+        assert!(import_file(&d, "picked.json")
+            .unwrap_err()
+            .message
+            .contains("full path"));
+        assert!(import_file(&d, d.join("missing.json").to_str().unwrap())
+            .unwrap_err()
+            .message
+            .starts_with("Not imported: cannot read"));
+        let imported = import_file(&d, picked.to_str().unwrap()).unwrap();
         assert_eq!(imported.rules.len(), p.rules.len() - 1);
         // The file's password is ignored; the streamer's own stays in the secrets file.
         assert!(imported.rcon.unwrap().password.is_none());

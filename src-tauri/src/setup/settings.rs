@@ -320,7 +320,19 @@ pub async fn settings_save<R: Runtime>(
     update: SettingsUpdate,
 ) -> Result<SettingsView, IpcError> {
     let data_dir = app.state::<AppPaths>().data_dir.clone();
+    let device_before = StoredSettings::load(&data_dir).sound_device;
     let view = save(&data_dir, &update)?;
+    if view.sound_device != device_before {
+        // The sound thread reopens on the new device (or falls back and says why).
+        if let Some(sound) = app
+            .state::<crate::engine::EngineState>()
+            .sound_handle(&app)
+            .await?
+        {
+            sound.use_device(Some(view.sound_device.clone()).filter(|d| !d.is_empty()));
+        }
+        tracing::info!(device = %view.sound_device, "sound device changed");
+    }
     let (profile, _) = crate::engine::load_profile(&data_dir)?;
     let slot = app.state::<super::outputs::RconSlot>().inner().clone();
     slot.apply(&app, rcon_config(&data_dir, &profile)).await;

@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+use serde::Serialize;
 use tauri::{AppHandle, Manager, Runtime};
+use ts_rs::TS;
 
 use crate::error::{ErrorCode, IpcError};
 use crate::paths::AppPaths;
@@ -162,6 +164,49 @@ pub async fn sound_test<R: Runtime>(app: AppHandle<R>) -> Result<(), IpcError> {
     play(&app, TEST_SOUND, 1.0).await
 }
 
+/// One choice of Settings → Sound → Output device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SoundDeviceView {
+    /// What is saved in the settings; empty: the system default.
+    pub name: String,
+    /// What the list shows.
+    pub label: String,
+}
+
+/// "System default" first, then the host's output devices by name.
+pub fn device_choices(names: Vec<String>) -> Vec<SoundDeviceView> {
+    let mut out = vec![SoundDeviceView {
+        name: String::new(),
+        label: "System default".into(),
+    }];
+    out.extend(
+        names
+            .into_iter()
+            .filter(|n| !n.trim().is_empty())
+            .map(|n| SoundDeviceView {
+                label: n.clone(),
+                name: n,
+            }),
+    );
+    out
+}
+
+/// The output devices to choose from. A host that cannot list them still offers the
+/// system default (the reason goes to the log).
+#[tauri::command]
+pub async fn sound_devices() -> Result<Vec<SoundDeviceView>, IpcError> {
+    let names =
+        tokio::task::spawn_blocking(livetrigger_engine::outputs::sound::output_device_names)
+            .await
+            .map_err(|e| IpcError::new(ErrorCode::Internal, e.to_string()))?
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "cannot list the sound devices");
+                Vec::new()
+            });
+    Ok(device_choices(names))
+}
+
 #[tauri::command]
 pub fn sound_import<R: Runtime>(app: AppHandle<R>, path: String) -> Result<String, IpcError> {
     let data_dir = app.state::<AppPaths>().data_dir.clone();
@@ -197,6 +242,15 @@ mod tests {
         std::fs::write(&txt, b"x").unwrap();
         assert!(import(&data, &txt).is_err());
         let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn the_device_list_starts_with_the_system_default() {
+        let list = device_choices(vec!["HDMI".into(), " ".into(), "USB Headset".into()]);
+        let labels: Vec<&str> = list.iter().map(|d| d.label.as_str()).collect();
+        assert_eq!(labels, ["System default", "HDMI", "USB Headset"]);
+        assert_eq!(list[0].name, "", "the default is saved as an empty name");
+        assert_eq!(device_choices(Vec::new()).len(), 1);
     }
 
     #[test]

@@ -56,7 +56,11 @@ export function StatusBar() {
         <span className="dot" aria-hidden="true" />
         RCON: {HEALTH_LABEL[status.rcon]}
       </span>
-      <span className={`status-item tone-${tone(status.audio)}`} id="status-audio">
+      <span
+        className={`status-item tone-${tone(status.audio)}`}
+        id="status-audio"
+        title={status.audioDetail}
+      >
         <span className="dot" aria-hidden="true" />
         Audio: {HEALTH_LABEL[status.audio]}
       </span>

@@ -13,11 +13,35 @@ export type ConnectionState = "disconnected" | "connecting" | "connected" | "rec
 
 export type OutputHealth = "not_configured" | "ok" | "degraded" | "down";
 
+export type RoomStats = { 
+/**
+ * From room info, when TikTok gave one (untrusted text).
+ */
+title: string | null, 
+/**
+ * Watching now (the room user-seq messages).
+ */
+viewers: number | null, 
+/**
+ * The room's like total (each like message carries it).
+ */
+likes: number | null, };
+
 export type StatusSnapshot = { connection: ConnectionState, 
 /**
  * The room, or why the connection failed or is reconnecting.
  */
-connectionDetail: string | null, rcon: OutputHealth, audio: OutputHealth, queueDepth: number, 
+connectionDetail: string | null, rcon: OutputHealth, audio: OutputHealth, 
+/**
+ * Why the sound output is not as set up: the chosen device is gone and the system
+ * default plays instead, or there is no device at all.
+ */
+audioDetail?: string, queueDepth: number, 
+/**
+ * The connected room's title, viewers and likes (kept after the stream ends, cleared by
+ * the next connection).
+ */
+room: RoomStats, 
 /**
  * Set once a part of the engine (handler, a lane, RCON, sound) failed internally and
  * restarted: how many times, and the last one. Triggers may have been lost; the log
@@ -343,6 +367,16 @@ target: string, };
 
 export type SimulateRequest = { "kind": "gift", giftId: number, name: string, coins: number, count: number, streak: boolean, } | { "kind": "follow" } | { "kind": "share" } | { "kind": "join" } | { "kind": "subscribe" } | { "kind": "likes", count: number, total: number, } | { "kind": "chat", text: string, };
 
+export type SoundDeviceView = { 
+/**
+ * What is saved in the settings; empty: the system default.
+ */
+name: string, 
+/**
+ * What the list shows.
+ */
+label: string, };
+
 export const commands = {
   /**
    * Version, platform, and the data and log folders.
@@ -417,6 +451,10 @@ export const commands = {
    */
   profileImport: (args: { json: string }): Promise<ProfileDoc> => invoke<ProfileDoc>("profile_import", args),
   /**
+   * Imports the profile file at a full path (the file the open dialog picked); secrets in it are ignored.
+   */
+  profileImportFile: (args: { path: string }): Promise<ProfileDoc> => invoke<ProfileDoc>("profile_import_file", args),
+  /**
    * Writes the profile without secrets to `path`, or to the data folder's exports; returns where.
    */
   profileExport: (args: { path: string | null }): Promise<string> => invoke<string>("profile_export", args),
@@ -472,6 +510,10 @@ export const commands = {
    * Plays a short chime on the output device.
    */
   soundTest: (): Promise<null> => invoke<null>("sound_test"),
+  /**
+   * The output devices: "System default" (saved as an empty name), then the host's by name.
+   */
+  soundDevices: (): Promise<Array<SoundDeviceView>> => invoke<Array<SoundDeviceView>>("sound_devices"),
   /**
    * Fires a simulated event through the real pipeline; returns the messages sent.
    */

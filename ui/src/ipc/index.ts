@@ -1,6 +1,7 @@
 // The only module that talks to the backend. Features import from here, never from
 // @tauri-apps/* directly, so tests can replace the whole backend in one place.
 import { getCurrentWebview } from "@tauri-apps/api/webview";
+import { open as openDialog, save as saveDialog } from "@tauri-apps/plugin-dialog";
 import type { IpcError } from "./bindings";
 
 export { commands, events } from "./bindings";
@@ -50,4 +51,25 @@ export function onFileDrop(handler: (paths: string[]) => void): () => void {
     done = true;
     stop?.();
   };
+}
+
+const PROFILE_FILTER = [{ name: "LiveTrigger profile", extensions: ["json"] }];
+
+/** The system's save dialog for a profile export: the chosen path, or null when cancelled. */
+export function pickExportPath(): Promise<string | null> {
+  return saveDialog({
+    title: "Export the LiveTrigger profile",
+    defaultPath: "livetrigger-profile.json",
+    filters: PROFILE_FILTER,
+  });
+}
+
+/** The system's open dialog for a profile import: the chosen path, or null when cancelled. */
+export function pickImportPath(): Promise<string | null> {
+  return openDialog({
+    title: "Import a LiveTrigger profile",
+    multiple: false,
+    directory: false,
+    filters: PROFILE_FILTER,
+  });
 }

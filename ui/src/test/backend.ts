@@ -34,6 +34,7 @@ export const idleStatus: StatusSnapshot = {
   rcon: "not_configured",
   audio: "not_configured",
   queueDepth: 0,
+  room: { title: null, viewers: null, likes: null },
 };
 
 export const sampleLanes: LaneView[] = [
@@ -185,6 +186,11 @@ export function fakeBackend(overrides: Record<string, (args: unknown) => unknown
       if (cmd === "profile_backups") return [];
       if (cmd === "settings_get") return sampleSettings;
       if (cmd === "demo_status") return idleDemo;
+      if (cmd === "sound_devices")
+        return [
+          { name: "", label: "System default" },
+          { name: "USB Headset", label: "USB Headset" },
+        ];
       if (cmd === "template_preview")
         return {
           command: "say preview",

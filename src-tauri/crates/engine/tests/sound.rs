@@ -428,3 +428,38 @@ fn mp3_and_ogg_decode_to_the_tone_they_hold() {
         assert!((0.25..0.45).contains(&rms), "{file}: rms {rms:.3}");
     }
 }
+
+/// A saved device that is gone plays on the default one, and the health says so; switching
+/// back to the default clears the warning. CI runs it with ALSA's null PCM.
+#[tokio::test]
+#[ignore = "needs an audio device; CI sets ALSA_CONFIG_PATH=.ci/asound-null.conf"]
+async fn a_missing_device_falls_back_to_the_default_with_a_warning() {
+    let out = SoundOutput::start_on(
+        SoundConfig::default(),
+        Some("LiveTrigger test headset (unplugged)".into()),
+    );
+    let h = out.handle();
+    let mut health = h.health();
+    let state = health
+        .wait_for(|s| *s != SoundHealth::Starting)
+        .await
+        .unwrap()
+        .clone();
+    match state {
+        SoundHealth::Ready {
+            warning: Some(w), ..
+        } => assert!(
+            w.contains("LiveTrigger test headset (unplugged)") && w.contains("system default"),
+            "{w}"
+        ),
+        other => panic!("expected the default device with a warning, got {other:?}"),
+    }
+    h.use_device(None);
+    let state = health
+        .wait_for(|s| matches!(s, SoundHealth::Ready { warning: None, .. }))
+        .await
+        .unwrap()
+        .clone();
+    assert!(matches!(state, SoundHealth::Ready { .. }));
+    out.shutdown();
+}

@@ -341,6 +341,8 @@ async fn rate_limits_are_waited_out() {
         matches!(connected, Event::Connected { .. }),
         "{connected:?}"
     );
+    // Room info was read before the socket opened: the window can show the room's title.
+    assert_eq!(client.room_title().as_deref(), Some("Simulated stream"));
     assert!(started.elapsed() >= Duration::from_secs(1));
     assert_eq!(sim.recorded().sign_requests.len(), 2);
     stream.shutdown().await;

@@ -48,6 +48,29 @@ describe("connect", () => {
     );
   });
 
+  it("shows the room's title, viewers and likes as batches bring them", async () => {
+    fakeBackend();
+    renderWithClient(<ConnectView />);
+    await pushStatus({ ...idleStatus, connection: "connecting" });
+    expect(document.getElementById("room-viewers")).toBeNull();
+    const live = { ...idleStatus, connection: "connected" as const, connectionDetail: "room 7" };
+    await pushStatus({ ...live, room: { title: "<b>Castle</b>", viewers: null, likes: null } });
+    expect(screen.getByText("<b>Castle</b>").id).toBe("room-title");
+    expect(document.getElementById("room-viewers")?.textContent).toBe("—");
+    await pushStatus({ ...live, room: { title: "<b>Castle</b>", viewers: 42, likes: 1250 } });
+    const viewers = document.getElementById("room-viewers");
+    expect(viewers?.dataset.value).toBe("42");
+    expect(document.getElementById("room-likes")?.dataset.value).toBe("1250");
+    // The numbers stay readable after the stream ends.
+    await pushStatus({
+      ...live,
+      connection: "ended",
+      room: { title: null, viewers: 40, likes: 1300 },
+    });
+    expect(document.getElementById("room-likes")?.dataset.value).toBe("1300");
+    expect(document.getElementById("room-title")).toBeNull();
+  });
+
   it("fills in the last user and starts and stops the demo stream", async () => {
     let running = false;
     const calls = fakeBackend({

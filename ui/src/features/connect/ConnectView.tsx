@@ -1,6 +1,6 @@
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useRef, useState, type SyntheticEvent } from "react";
-import { commands, errorMessage } from "../../ipc";
+import { commands, errorMessage, type RoomStats } from "../../ipc";
 import { useStatus } from "../../shared/use-status";
 import { ViewHeader } from "../../shared/ViewHeader";
 import { DemoPanel } from "./DemoPanel";
@@ -26,6 +26,30 @@ function useRemembered(setTarget: (v: string) => void, setSignUrl: (v: string) =
     if (s.lastTarget) setTarget(s.lastTarget);
     if (s.signUrl) setSignUrl(s.signUrl);
   }, [settings.data, setTarget, setSignUrl]);
+}
+
+const count = (n: number | null) => (n === null ? "—" : n.toLocaleString());
+
+/** The room as its events describe it; the figures update with each feed batch. */
+function RoomStatsView({ room }: { room: RoomStats }) {
+  return (
+    <dl className="facts" id="room-stats" aria-label="Room">
+      {room.title && (
+        <>
+          <dt>Title</dt>
+          <dd id="room-title">{room.title}</dd>
+        </>
+      )}
+      <dt>Viewers</dt>
+      <dd id="room-viewers" data-value={room.viewers ?? ""}>
+        {count(room.viewers)}
+      </dd>
+      <dt>Likes</dt>
+      <dd id="room-likes" data-value={room.likes ?? ""}>
+        {count(room.likes)}
+      </dd>
+    </dl>
+  );
 }
 
 export function ConnectView() {
@@ -164,6 +188,9 @@ export function ConnectView() {
           {STATE_TEXT[state]}
           {status?.connectionDetail ? ` · ${status.connectionDetail}` : ""}
         </p>
+        {status && state !== "disconnected" && state !== "connecting" && (
+          <RoomStatsView room={status.room} />
+        )}
       </section>
       <div className="grid-2">
         <DemoPanel live={state === "connected"} />

@@ -1,4 +1,4 @@
-import { act, screen, waitFor, within } from "@testing-library/react";
+import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { CatalogView } from "../../ipc";
@@ -43,7 +43,7 @@ describe("mapping: palette", () => {
       within(events)
         .getAllByRole("button")
         .map((li) => li.dataset.trigger),
-    ).toEqual(["follow", "share", "join", "subscribe", "likes", "chat", "coins"]);
+    ).toEqual(["follow", "share", "join", "subscribe", "likes", "chat", "coins", "streak-coins"]);
     await userEvent.setup().type(screen.getByLabelText("Find a gift"), "li");
     expect(
       within(grid)
@@ -135,6 +135,36 @@ describe("mapping: rules", () => {
       (r) => r.dataset.ruleId,
     );
     expect(rules[0]).toBe("rose-creeper");
+  });
+
+  it("the streak-value tile makes a once-per-streak rule whose N is edited in the editor", async () => {
+    fakeBackend({ gift_catalog: () => catalog });
+    const user = userEvent.setup();
+    renderWithClient(<MappingView />);
+    const tile = await screen.findByRole("button", { name: /^Streak worth 100\+ coins/ });
+    expect(screen.getByRole("button", { name: /^Each gift worth 100\+ coins/ })).toBeTruthy();
+    tile.focus();
+    await user.keyboard("{Enter}");
+    await user.click(await screen.findByRole("button", { name: "Drop a TNT" }));
+    const rule = await waitFor(() => {
+      const el = document.querySelector<HTMLElement>("[data-rule-id='streak-worth-100-coins-tnt']");
+      expect(el).toBeTruthy();
+      return el!;
+    });
+    expect(rule.textContent).toContain("A streak worth 100+ coins → Drop a TNT");
+    const n = within(rule).getByLabelText<HTMLInputElement>("Streak worth at least (coins)");
+    expect(n.value).toBe("100");
+    // The streak mode does not apply to a streak value: the editor does not offer it.
+    expect(within(rule).queryByLabelText("How often it runs for a gift streak")).toBeNull();
+    // Cleared, the field keeps the default (the rule must keep being a streak-value rule).
+    fireEvent.change(n, { target: { value: "" } });
+    expect(n.value).toBe("100");
+    fireEvent.change(n, { target: { value: "250" } });
+    const draft = useMapping.getState().draft!;
+    expect(draft.rules.find((r) => r.id === "streak-worth-100-coins-tnt")?.trigger).toEqual({
+      type: "giftCoins",
+      streakCoinsAtLeast: 250,
+    });
   });
 
   it("shows when a name rule and an id rule fire for the same gift", async () => {

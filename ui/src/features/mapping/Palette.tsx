@@ -1,7 +1,7 @@
 import { useDraggable } from "@dnd-kit/core";
 import { useMemo, useState, type KeyboardEvent } from "react";
 import type { CatalogView, GiftView } from "../../ipc";
-import { paletteLabel, triggerKey, type PaletteTrigger } from "./model";
+import { DEFAULT_STREAK_COINS, paletteLabel, triggerKey, type PaletteTrigger } from "./model";
 
 /** A gift picture, or a drawn placeholder when there is none or it does not load. */
 export function GiftImage({ gift }: { gift: GiftView }) {
@@ -83,6 +83,7 @@ const GLYPHS: Partial<Record<PaletteTrigger["kind"], string>> = {
   likes: "♥",
   chat: "!",
   coins: "¢",
+  streakCoins: "Σ",
 };
 
 interface PaletteProps {
@@ -97,6 +98,7 @@ export function Palette({ catalog, catalogError, onChoose }: PaletteProps) {
   const [command, setCommand] = useState("!tnt");
   const [min, setMin] = useState(100);
   const [max, setMax] = useState<number | null>(null);
+  const [streakMin, setStreakMin] = useState(DEFAULT_STREAK_COINS);
 
   const gifts = useMemo(() => {
     const needle = filter.trim().toLowerCase();
@@ -125,7 +127,16 @@ export function Palette({ catalog, catalogError, onChoose }: PaletteProps) {
         {cleanCommand && (
           <TriggerTile trigger={{ kind: "chat", command: cleanCommand }} onChoose={onChoose} />
         )}
-        <TriggerTile trigger={{ kind: "coins", min, max }} onChoose={onChoose} />
+        <TriggerTile
+          trigger={{ kind: "coins", min, max }}
+          detail="every gift on its own"
+          onChoose={onChoose}
+        />
+        <TriggerTile
+          trigger={{ kind: "streakCoins", min: streakMin }}
+          detail="once per streak, all gifts added up"
+          onChoose={onChoose}
+        />
       </ul>
       <div className="row small-fields">
         <label className="field inline">
@@ -152,12 +163,12 @@ export function Palette({ catalog, catalogError, onChoose }: PaletteProps) {
           />
         </label>
         <label className="field inline">
-          <span>Coins from</span>
+          <span>Each gift from</span>
           <input
             type="number"
             min={0}
             value={min}
-            aria-label="Coins from"
+            aria-label="Each gift worth at least (coins)"
             onChange={(e) => {
               setMin(Math.max(0, Number(e.target.value) || 0));
             }}
@@ -170,9 +181,22 @@ export function Palette({ catalog, catalogError, onChoose }: PaletteProps) {
             min={0}
             value={max ?? ""}
             placeholder="any"
-            aria-label="Coins up to (empty: no limit)"
+            aria-label="Each gift worth at most (coins; empty: no limit)"
             onChange={(e) => {
               setMax(e.target.value === "" ? null : Math.max(0, Number(e.target.value) || 0));
+            }}
+          />
+        </label>
+        <label className="field inline">
+          <span>Streak worth</span>
+          <input
+            id="streak-coins-min"
+            type="number"
+            min={1}
+            value={streakMin}
+            aria-label="A whole streak worth at least (coins)"
+            onChange={(e) => {
+              setStreakMin(Math.max(1, Number(e.target.value) || 1));
             }}
           />
         </label>

@@ -4,6 +4,8 @@ import {
   actionLane,
   conflicts,
   describeTrigger,
+  DEFAULT_STREAK_COINS,
+  isStreakValue,
   type Filters,
   type Profile,
   type Rule,
@@ -78,6 +80,17 @@ function RuleEditor({ rule, profile }: { rule: Rule; profile: Profile }) {
     updateRule(rule.id, { filters: next });
   };
   const isGift = rule.trigger.type === "gift" || rule.trigger.type === "giftCoins";
+  const streakValue = isStreakValue(rule.trigger);
+  const coinField = (key: string, v: number | undefined) => {
+    const next: Record<string, unknown> = { ...rule.trigger };
+    if (v === undefined) Reflect.deleteProperty(next, key);
+    else next[key] = v;
+    updateRule(rule.id, { trigger: next as Rule["trigger"] });
+  };
+  const coinValue = (key: string) => {
+    const v = (rule.trigger as Record<string, unknown>)[key];
+    return typeof v === "number" ? v : undefined;
+  };
   const unused = profile.actions.filter((a) => !rule.actions.includes(a.id));
   const secs = (ms: number | undefined) => (ms ? ms / 1000 : undefined);
   return (
@@ -92,7 +105,38 @@ function RuleEditor({ rule, profile }: { rule: Rule; profile: Profile }) {
           }}
         />
       </label>
-      {isGift && (
+      {rule.trigger.type === "giftCoins" && streakValue && (
+        <div className="row">
+          <NumberField
+            label="Streak worth at least (coins)"
+            min={1}
+            value={coinValue("streakCoinsAtLeast")}
+            onChange={(v) => {
+              coinField("streakCoinsAtLeast", v ?? DEFAULT_STREAK_COINS);
+            }}
+          />
+          <span className="muted">Runs once per streak whose gifts add up to this.</span>
+        </div>
+      )}
+      {rule.trigger.type === "giftCoins" && !streakValue && (
+        <div className="row">
+          <NumberField
+            label="Each gift worth at least (coins)"
+            value={coinValue("unitCoinsAtLeast")}
+            onChange={(v) => {
+              coinField("unitCoinsAtLeast", v);
+            }}
+          />
+          <NumberField
+            label="Each gift worth at most (coins)"
+            value={coinValue("unitCoinsAtMost")}
+            onChange={(v) => {
+              coinField("unitCoinsAtMost", v);
+            }}
+          />
+        </div>
+      )}
+      {isGift && !streakValue && (
         <div className="row">
           <label className="field inline">
             <span>Streaks</span>

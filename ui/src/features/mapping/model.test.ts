@@ -2,12 +2,16 @@ import { describe, expect, it } from "vitest";
 import { sampleProfile } from "../../test/backend";
 import {
   conflicts,
+  DEFAULT_STREAK_COINS,
   describeTrigger,
+  isStreakValue,
   newRule,
   newSoundAction,
+  paletteLabel,
   parseProfile,
   toJson,
   toTrigger,
+  triggerKey,
   uniqueId,
 } from "./model";
 import { isDirty, useMapping } from "./store";
@@ -32,11 +36,34 @@ describe("mapping model", () => {
       unitCoinsAtMost: 99,
     });
     expect(describeTrigger(toTrigger({ kind: "coins", min: 100, max: null }))).toBe(
-      "Any gift of 100+ coins",
+      "Each gift worth 100+ coins",
     );
     expect(describeTrigger({ type: "giftCoins", streakCoinsAtLeast: 100 })).toBe(
       "A streak worth 100+ coins",
     );
+  });
+
+  it("builds a once-per-streak rule from the streak-value tile, told apart from the per-gift one", () => {
+    const p = profile();
+    const creeper = p.actions[0]!;
+    const tile = { kind: "streakCoins", min: DEFAULT_STREAK_COINS } as const;
+    expect(triggerKey(tile)).toBe("streak-coins");
+    const rule = newRule(p, tile, creeper);
+    expect(rule.trigger).toEqual({ type: "giftCoins", streakCoinsAtLeast: 100 });
+    expect(isStreakValue(rule.trigger)).toBe(true);
+    // Commands too fire once per streak: the engine ignores (and warns about) a streak mode.
+    expect(rule.streakMode).toBeUndefined();
+    expect(rule.maxPerStreak).toBeUndefined();
+    expect(rule.name).toBe(`Streak worth 100+ coins → ${creeper.name ?? creeper.id}`);
+    expect(describeTrigger(rule.trigger)).toBe("A streak worth 100+ coins");
+    const perGift = newRule(p, { kind: "coins", min: 100, max: null }, creeper);
+    expect(isStreakValue(perGift.trigger)).toBe(false);
+    expect(paletteLabel({ kind: "coins", min: 100, max: null })).toBe("Each gift worth 100+ coins");
+    expect(paletteLabel(tile)).not.toBe(paletteLabel({ kind: "coins", min: 100, max: null }));
+    expect(toTrigger({ kind: "streakCoins", min: 250 })).toEqual({
+      type: "giftCoins",
+      streakCoinsAtLeast: 250,
+    });
   });
 
   it("makes readable ids that never clash", () => {

@@ -90,18 +90,31 @@ export function toJson(p: Profile): string {
   return JSON.stringify(p, null, 2);
 }
 
+/** A "whole streak worth N+ coins" trigger: it fires once per streak, so its streak mode and
+ * per-streak cap do not apply. */
+export function isStreakValue(t: Trigger): boolean {
+  return t.type === "giftCoins" && typeof t.streakCoinsAtLeast === "number";
+}
+
 /** What a palette tile stands for. */
 export type PaletteTrigger =
   | { kind: "gift"; id: number; name: string; coins: number }
   | { kind: "follow" | "share" | "join" | "subscribe" }
   | { kind: "likes"; every: number }
   | { kind: "chat"; command: string }
-  | { kind: "coins"; min: number; max: number | null };
+  | { kind: "coins"; min: number; max: number | null }
+  // The whole streak's value: fires once per streak worth `min`+ coins in total.
+  | { kind: "streakCoins"; min: number };
 
 /** The `data-trigger` of a palette tile. */
 export function triggerKey(t: PaletteTrigger): string {
-  return t.kind === "gift" ? `gift:${t.id}` : t.kind;
+  if (t.kind === "gift") return `gift:${t.id}`;
+  if (t.kind === "streakCoins") return "streak-coins";
+  return t.kind;
 }
+
+/** What a new streak-value rule starts with. */
+export const DEFAULT_STREAK_COINS = 100;
 
 export function toTrigger(t: PaletteTrigger): Trigger {
   switch (t.kind) {
@@ -115,6 +128,8 @@ export function toTrigger(t: PaletteTrigger): Trigger {
       return t.max === null
         ? { type: "giftCoins", unitCoinsAtLeast: t.min }
         : { type: "giftCoins", unitCoinsAtLeast: t.min, unitCoinsAtMost: t.max };
+    case "streakCoins":
+      return { type: "giftCoins", streakCoinsAtLeast: t.min };
     default:
       return { type: t.kind };
   }
@@ -129,7 +144,11 @@ export function paletteLabel(t: PaletteTrigger): string {
     case "chat":
       return `Chat ${t.command}`;
     case "coins":
-      return t.max === null ? `Gift of ${t.min}+ coins` : `Gift of ${t.min}–${t.max} coins`;
+      return t.max === null
+        ? `Each gift worth ${t.min}+ coins`
+        : `Each gift worth ${t.min}–${t.max} coins`;
+    case "streakCoins":
+      return `Streak worth ${t.min}+ coins`;
     case "follow":
       return "Follow";
     case "share":
@@ -160,8 +179,8 @@ export function describeTrigger(t: Trigger): string {
         min === undefined && max === undefined
           ? undefined
           : max === undefined
-            ? `Any gift of ${min ?? 0}+ coins`
-            : `Any gift of ${min ?? 0}–${max} coins`;
+            ? `Each gift worth ${min ?? 0}+ coins`
+            : `Each gift worth ${min ?? 0}–${max} coins`;
       const whole = streak === undefined ? undefined : `a streak worth ${streak}+ coins`;
       if (unit && whole) return `${unit}, ${whole}`;
       return unit ?? (whole ? `A streak worth ${streak}+ coins` : "Any gift");
@@ -226,6 +245,8 @@ export function starterTemplate(t: PaletteTrigger): string {
     case "gift":
     case "coins":
       return "say {user} sent {gift} x{count}";
+    case "streakCoins":
+      return "say {user}: a {gift} streak worth {coins} coins!";
     case "chat":
       return "say {user} typed {comment}";
     case "likes":
@@ -276,6 +297,8 @@ export function newRule(p: Profile, trigger: PaletteTrigger, action: Action): Ru
     rule.streakMode = isCommandAction(action) ? "perUnit" : "perStreak";
     rule.maxPerStreak = 100;
   }
+  // A streak-value rule runs once per streak by itself: the engine warns about a streak mode
+  // or cap set on one, so it gets neither.
   return rule;
 }
 

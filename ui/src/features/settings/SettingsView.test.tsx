@@ -2,7 +2,14 @@ import { screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import type { SettingsUpdate } from "../../ipc";
-import { fakeBackend, sampleInfo, sampleSettings } from "../../test/backend";
+import {
+  fakeBackend,
+  idleStatus,
+  sampleInfo,
+  sampleProfileDoc,
+  sampleSettings,
+  pushStatus,
+} from "../../test/backend";
 import { renderWithClient } from "../../test/render";
 import { SettingsView } from "./SettingsView";
 
@@ -95,5 +102,87 @@ describe("settings: minecraft", () => {
     renderWithClient(<SettingsView />);
     await user.click(await screen.findByRole("button", { name: "Save settings" }));
     expect((await screen.findByRole("alert")).textContent).toBe("RCON port: enter the rcon.port");
+  });
+});
+
+describe("settings: sound", () => {
+  it("lists the output devices, keeps an unplugged saved one, and saves the choice", async () => {
+    const saved: SettingsUpdate[] = [];
+    fakeBackend({
+      settings_get: () => ({ ...sampleSettings, soundDevice: "Old speakers" }),
+      settings_save: (args) => {
+        const update = (args as { update: SettingsUpdate }).update;
+        saved.push(update);
+        return { ...sampleSettings, soundDevice: update.soundDevice };
+      },
+    });
+    const user = userEvent.setup();
+    renderWithClient(<SettingsView />);
+    const select = await screen.findByRole<HTMLSelectElement>("combobox", {
+      name: "Sound output device",
+    });
+    expect(select.id).toBe("sound-device");
+    await waitFor(() => {
+      expect([...select.options].map((o) => o.text)).toEqual([
+        "System default",
+        "USB Headset",
+        "Old speakers (not connected)",
+      ]);
+    });
+    expect(select.value).toBe("Old speakers");
+    await user.selectOptions(select, "USB Headset");
+    await user.click(screen.getByRole("button", { name: "Save settings" }));
+    await screen.findByText("Saved.");
+    expect(saved[0]?.soundDevice).toBe("USB Headset");
+  });
+
+  it("shows why the sound plays on the default device", async () => {
+    fakeBackend();
+    renderWithClient(<SettingsView />);
+    await screen.findByRole("combobox", { name: "Sound output device" });
+    await pushStatus({
+      ...idleStatus,
+      audio: "degraded",
+      audioDetail: 'The sound device "USB" cannot be used (it is not connected)',
+    });
+    expect((await screen.findByText(/cannot be used/)).id).toBe("sound-health-detail");
+    expect(screen.getByText("Playing on the default device").id).toBe("sound-health");
+  });
+});
+
+describe("settings: profile", () => {
+  it("exports and imports through the native dialogs; cancel does nothing", async () => {
+    const exported: unknown[] = [];
+    const imported: unknown[] = [];
+    let picked: string | null = null;
+    fakeBackend({
+      "plugin:dialog|save": () => picked,
+      "plugin:dialog|open": () => picked,
+      profile_export: (args) => {
+        exported.push(args);
+        return (args as { path: string }).path;
+      },
+      profile_import_file: (args) => {
+        imported.push(args);
+        return sampleProfileDoc;
+      },
+    });
+    const user = userEvent.setup();
+    renderWithClient(<SettingsView />);
+    const exportButton = await screen.findByRole("button", { name: "Export…" });
+    await user.click(exportButton);
+    await user.click(screen.getByRole("button", { name: "Import…" }));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(exported).toEqual([]);
+    expect(imported).toEqual([]);
+    expect(document.getElementById("profile-message")).toBeNull();
+
+    picked = "/home/streamer/my-profile.json";
+    await user.click(exportButton);
+    expect((await screen.findByText(`Exported to ${picked}`)).id).toBe("profile-message");
+    expect(exported).toEqual([{ path: picked }]);
+    await user.click(screen.getByRole("button", { name: "Import…" }));
+    await screen.findByText(/^Imported \/home\/streamer\/my-profile.json/);
+    expect(imported).toEqual([{ path: picked }]);
   });
 });

@@ -3,6 +3,8 @@ import { useState, type SyntheticEvent } from "react";
 import {
   commands,
   errorMessage,
+  pickExportPath,
+  pickImportPath,
   type RconTestResult,
   type SettingsUpdate,
   type SettingsView as Settings,
@@ -69,6 +71,12 @@ function SettingsForm({ settings }: { settings: Settings }) {
   const [test, setTest] = useState<RconTestResult | null>(null);
   const [testing, setTesting] = useState(false);
   const [soundMsg, setSoundMsg] = useState<{ ok: boolean; text: string } | null>(null);
+  const devices = useQuery({ queryKey: ["sound-devices"], queryFn: commands.soundDevices });
+  // The saved device stays listed while unplugged, so the form never silently changes it.
+  const deviceChoices = [...(devices.data ?? [{ name: "", label: "System default" }])];
+  if (!deviceChoices.some((d) => d.name === form.soundDevice)) {
+    deviceChoices.push({ name: form.soundDevice, label: `${form.soundDevice} (not connected)` });
+  }
   const set = (patch: Partial<Form>) => {
     setForm((f) => ({ ...f, ...patch }));
   };
@@ -209,20 +217,31 @@ function SettingsForm({ settings }: { settings: Settings }) {
           <div className="panel-title">
             <h2>Sound</h2>
             <span className="badge" id="sound-health">
-              {HEALTH_TEXT[status?.audio ?? "not_configured"]}
+              {status?.audioDetail && status.audio === "degraded"
+                ? "Playing on the default device"
+                : HEALTH_TEXT[status?.audio ?? "not_configured"]}
             </span>
           </div>
+          {status?.audioDetail && (
+            <p className="warning" role="status" id="sound-health-detail">
+              {status.audioDetail}
+            </p>
+          )}
           <label className="field">
             <span>Output device</span>
             <select
               id="sound-device"
+              aria-label="Sound output device"
               value={form.soundDevice}
               onChange={(e) => {
                 set({ soundDevice: e.target.value });
               }}
             >
-              <option value="">System default</option>
-              {form.soundDevice && <option value={form.soundDevice}>{form.soundDevice}</option>}
+              {deviceChoices.map((d) => (
+                <option key={d.name} value={d.name}>
+                  {d.label}
+                </option>
+              ))}
             </select>
           </label>
           <label className="field">
@@ -352,7 +371,7 @@ function ProfilePanel() {
   const profile = useQuery({ queryKey: ["profile"], queryFn: commands.profileGet });
   const backups = useQuery({ queryKey: ["profile-backups"], queryFn: commands.profileBackups });
   const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
-  const [exportPath, setExportPath] = useState("");
+  const [typedPath, setTypedPath] = useState("");
 
   const refresh = () => {
     void queryClient.invalidateQueries({ queryKey: ["profile"] });
@@ -371,6 +390,34 @@ function ProfilePanel() {
     );
   };
 
+  const exportTo = (path: string) => {
+    run(commands.profileExport({ path }).then((p) => `Exported to ${p}`));
+  };
+  const importFrom = (path: string) => {
+    run(
+      commands
+        .profileImportFile({ path })
+        .then(() => `Imported ${path}. The running engine uses it now.`),
+    );
+  };
+  // The native dialogs pick the file; cancelling them (null) does nothing at all.
+  const onExport = async () => {
+    try {
+      const path = await pickExportPath();
+      if (path) exportTo(path);
+    } catch (e: unknown) {
+      setMsg({ ok: false, text: errorMessage(e) });
+    }
+  };
+  const onImport = async () => {
+    try {
+      const path = await pickImportPath();
+      if (path) importFrom(path);
+    } catch (e: unknown) {
+      setMsg({ ok: false, text: errorMessage(e) });
+    }
+  };
+
   return (
     <section className="panel" aria-label="Profile">
       <div className="panel-title">
@@ -380,55 +427,68 @@ function ProfilePanel() {
         Your rules and actions. Exports never contain passwords or keys. Every save keeps the
         previous version as a backup.
       </p>
-      <label className="field">
-        <span>Export to (empty: a new file in the data folder’s exports)</span>
-        <input
-          id="profile-export-path"
-          type="text"
-          spellCheck={false}
-          placeholder="/home/you/Documents/my-profile.json"
-          value={exportPath}
-          onChange={(e) => {
-            setExportPath(e.target.value);
-          }}
-        />
-      </label>
       <div className="row">
         <button
           id="profile-export"
           type="button"
           className="secondary"
           onClick={() => {
-            run(
-              commands
-                .profileExport({ path: exportPath.trim() || null })
-                .then((p) => `Exported to ${p}`),
-            );
+            void onExport();
           }}
         >
-          Export
+          Export…
         </button>
-        <label className="secondary file-button">
+        <button
+          id="profile-import"
+          type="button"
+          className="secondary"
+          onClick={() => {
+            void onImport();
+          }}
+        >
           Import…
+        </button>
+      </div>
+      <details className="advanced" id="profile-typed-path">
+        <summary>Type a file path instead</summary>
+        <label className="field">
+          <span>Full path of the profile file</span>
           <input
-            id="profile-import"
-            type="file"
-            accept=".json,application/json"
-            aria-label="Import a profile file"
+            id="profile-export-path"
+            type="text"
+            spellCheck={false}
+            placeholder="/home/you/Documents/my-profile.json"
+            value={typedPath}
             onChange={(e) => {
-              const file = e.target.files?.[0];
-              e.target.value = "";
-              if (!file) return;
-              run(
-                file
-                  .text()
-                  .then((json) => commands.profileImport({ json }))
-                  .then(() => `Imported ${file.name}. The running engine uses it now.`),
-              );
+              setTypedPath(e.target.value);
             }}
           />
         </label>
-      </div>
+        <div className="row">
+          <button
+            id="profile-export-typed"
+            type="button"
+            className="secondary small"
+            disabled={typedPath.trim() === ""}
+            onClick={() => {
+              exportTo(typedPath.trim());
+            }}
+          >
+            Export to this path
+          </button>
+          <button
+            id="profile-import-typed"
+            type="button"
+            className="secondary small"
+            disabled={typedPath.trim() === ""}
+            onClick={() => {
+              importFrom(typedPath.trim());
+            }}
+          >
+            Import this file
+          </button>
+        </div>
+      </details>
       {msg && (
         <p role="status" id="profile-message" className={msg.ok ? "ok" : "error"}>
           {msg.text}

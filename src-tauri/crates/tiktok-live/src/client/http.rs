@@ -79,6 +79,8 @@ pub struct Http {
     cfg: Arc<ClientConfig>,
     cookies: Mutex<BTreeMap<String, String>>,
     device_id: String,
+    /// The room's title from the last room info answer (the window shows it).
+    room_title: Mutex<Option<String>>,
 }
 
 fn is_loopback(url: &str) -> bool {
@@ -149,6 +151,7 @@ impl Http {
             cfg,
             cookies: Mutex::new(cookies),
             device_id,
+            room_title: Mutex::new(None),
         })
     }
 
@@ -408,9 +411,24 @@ impl Http {
         if v["status_code"].as_i64() == Some(4_003_110) || v["data"].get("prompts").is_some() {
             return Ok(RoomInfoAnswer::Prompts);
         }
+        // Untrusted text; kept as is (the window escapes it) and only for showing.
+        let title = v["data"]["title"]
+            .as_str()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        *self.room_title.lock().unwrap_or_else(|p| p.into_inner()) = title;
         Ok(RoomInfoAnswer::Status(RoomStatus::from_code(
             v["data"]["status"].as_i64(),
         )))
+    }
+
+    /// The title room info last gave (protocol.md §1.6 `data.title`), if any.
+    pub fn room_title(&self) -> Option<String> {
+        self.room_title
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The room's gift catalogue (protocol.md §5).

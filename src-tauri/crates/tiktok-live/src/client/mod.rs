@@ -190,6 +190,12 @@ impl LiveClient {
         }
     }
 
+    /// The room's title, once a connection has read the room info (`None` before, or when
+    /// TikTok gave none).
+    pub fn room_title(&self) -> Option<String> {
+        self.inner.http.room_title()
+    }
+
     /// The room's gift catalogue.
     pub async fn gift_list(&self, room_id: u64) -> Result<Vec<CatalogGift>, Error> {
         self.inner.http.gift_list(room_id).await

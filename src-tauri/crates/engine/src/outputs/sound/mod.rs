@@ -57,6 +57,9 @@ pub enum SoundHealth {
     Ready {
         channels: u16,
         sample_rate: u32,
+        /// Set when the chosen device could not be used and the system default plays instead.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        warning: Option<String>,
     },
     /// No usable output device (CI, servers, unplugged headset). Every play fails with
     /// [`SoundError::NoAudioDevice`].
@@ -107,6 +110,8 @@ enum Msg {
     },
     SetMaster(f32),
     StopAll,
+    /// Reopen on another output device (`None`: the system default).
+    UseDevice(Option<String>),
     Shutdown,
 }
 
@@ -165,6 +170,13 @@ impl SoundHandle {
         let _ = self.tx.send(Msg::StopAll);
     }
 
+    /// Moves the output to the device named `name` (`None` or empty: the system default).
+    /// Sounds playing on the old device stop; a device that is gone falls back to the
+    /// default, and the health says so.
+    pub fn use_device(&self, name: Option<String>) {
+        let _ = self.tx.send(Msg::UseDevice(name));
+    }
+
     pub fn health(&self) -> watch::Receiver<SoundHealth> {
         self.health.clone()
     }
@@ -191,6 +203,96 @@ pub fn open_default_device() -> Result<Device, String> {
     })
 }
 
+/// Which output device to open for a saved device name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeviceChoice {
+    /// No name saved: the system default.
+    Default,
+    /// The device at this index of the host's list.
+    Named(usize),
+    /// The saved device is not there (unplugged, renamed): the system default plays, and
+    /// the streamer is told why.
+    Missing { warning: String },
+}
+
+/// Picks the device for `wanted` among the host's output devices, by exact name. Kept apart
+/// from cpal so the fallback is tested without sound hardware.
+pub fn choose_device(wanted: Option<&str>, available: &[String]) -> DeviceChoice {
+    let Some(wanted) = wanted.map(str::trim).filter(|w| !w.is_empty()) else {
+        return DeviceChoice::Default;
+    };
+    match available.iter().position(|n| n == wanted) {
+        Some(i) => DeviceChoice::Named(i),
+        None => DeviceChoice::Missing {
+            warning: missing_warning(wanted, "it is not connected"),
+        },
+    }
+}
+
+fn missing_warning(wanted: &str, why: &str) -> String {
+    format!("The sound device \"{wanted}\" cannot be used ({why}); playing on the system default instead")
+}
+
+/// The names of the host's output devices, as [`open_device`] matches them.
+pub fn output_device_names() -> Result<Vec<String>, String> {
+    use rodio::cpal::traits::HostTrait;
+    let devices = rodio::cpal::default_host()
+        .output_devices()
+        .map_err(|e| e.to_string())?;
+    let mut names: Vec<String> = Vec::new();
+    for d in devices {
+        let name = d.to_string();
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    Ok(names)
+}
+
+fn device_of(mut sink: rodio::MixerDeviceSink) -> Device {
+    sink.log_on_drop(false);
+    Device {
+        mixer: sink.mixer().clone(),
+        channels: sink.config().channel_count(),
+        sample_rate: sink.config().sample_rate(),
+        keep_alive: Box::new(sink),
+    }
+}
+
+/// Opens the output device named `name` (`None` or empty: the system default). When that
+/// device is gone or refuses to open, the default is opened instead and the second value is
+/// the warning to show.
+pub fn open_device(name: Option<&str>) -> Result<(Device, Option<String>), String> {
+    use rodio::cpal::traits::HostTrait;
+    let devices: Vec<rodio::cpal::Device> = match name.map(str::trim).filter(|n| !n.is_empty()) {
+        None => Vec::new(),
+        Some(_) => rodio::cpal::default_host()
+            .output_devices()
+            .map(Iterator::collect)
+            .unwrap_or_default(),
+    };
+    let names: Vec<String> = devices.iter().map(ToString::to_string).collect();
+    let warning = match choose_device(name, &names) {
+        DeviceChoice::Default => None,
+        DeviceChoice::Named(i) => {
+            match rodio::DeviceSinkBuilder::from_device(devices[i].clone())
+                .and_then(|b| b.open_sink_or_fallback())
+            {
+                Ok(sink) => return Ok((device_of(sink), None)),
+                Err(e) => Some(missing_warning(
+                    name.unwrap_or_default().trim(),
+                    &e.to_string(),
+                )),
+            }
+        }
+        DeviceChoice::Missing { warning } => Some(warning),
+    };
+    if let Some(w) = &warning {
+        tracing::warn!(warning = %w, "sound device fallback");
+    }
+    open_default_device().map(|d| (d, warning))
+}
+
 /// Owns the sound thread. Dropping it (or every handle) ends the thread.
 pub struct SoundOutput {
     handle: SoundHandle,
@@ -203,10 +305,23 @@ impl SoundOutput {
         Self::start_with(config, open_default_device)
     }
 
+    /// Starts the thread on the output device named `device` (`None` or empty: the system
+    /// default), falling back to the default with a warning in the health.
+    pub fn start_on(config: SoundConfig, device: Option<String>) -> Self {
+        Self::start_opening(config, move || open_device(device.as_deref()))
+    }
+
     /// Starts the thread with `open` run on it (the device must be created where it is used).
     pub fn start_with<F>(config: SoundConfig, open: F) -> Self
     where
         F: FnOnce() -> Result<Device, String> + Send + 'static,
+    {
+        Self::start_opening(config, move || open().map(|d| (d, None)))
+    }
+
+    fn start_opening<F>(config: SoundConfig, open: F) -> Self
+    where
+        F: FnOnce() -> Result<(Device, Option<String>), String> + Send + 'static,
     {
         let (tx, rx) = std_mpsc::channel();
         let (health_tx, health) = watch::channel(SoundHealth::Starting);
@@ -243,35 +358,47 @@ impl Drop for SoundOutput {
     }
 }
 
-fn run<F>(
-    config: SoundConfig,
-    open: F,
-    rx: std_mpsc::Receiver<Msg>,
-    health: watch::Sender<SoundHealth>,
-) where
-    F: FnOnce() -> Result<Device, String>,
+/// The engine on an opened device, or a device-less one that reports why it cannot play.
+struct Opened {
+    engine: SoundEngine,
+    no_device: Option<String>,
+    _keep_alive: Option<Box<dyn std::any::Any>>,
+}
+
+/// Runs `open` on this thread; a device whose driver panics while opening is the same as no
+/// device, and is reported.
+fn open_guarded<F>(open: F) -> Result<(Device, Option<String>), String>
+where
+    F: FnOnce() -> Result<(Device, Option<String>), String>,
 {
-    // Without a device the engine still decodes, so a missing or broken file is reported as
-    // such; only the final step, playing, fails with the device reason.
-    // A device whose driver panics while opening is the same as no device, and is reported.
-    let opened = catch_unwind(AssertUnwindSafe(open)).unwrap_or_else(|panic| {
+    catch_unwind(AssertUnwindSafe(open)).unwrap_or_else(|panic| {
         let fault = crate::supervise::report("sound", &*panic);
         Err(format!(
             "opening the audio device failed: {}",
             fault.message
         ))
-    });
-    let (engine, no_device, _keep_alive) = match opened {
-        Ok(d) => {
+    })
+}
+
+fn engine_on(
+    opened: Result<(Device, Option<String>), String>,
+    config: &SoundConfig,
+    health: &watch::Sender<SoundHealth>,
+) -> Opened {
+    // Without a device the engine still decodes, so a missing or broken file is reported as
+    // such; only the final step, playing, fails with the device reason.
+    match opened {
+        Ok((d, warning)) => {
             health.send_replace(SoundHealth::Ready {
                 channels: d.channels.get(),
                 sample_rate: d.sample_rate.get(),
+                warning,
             });
-            (
-                SoundEngine::new(d.mixer, d.channels, d.sample_rate, config),
-                None,
-                Some(d.keep_alive),
-            )
+            Opened {
+                engine: SoundEngine::new(d.mixer, d.channels, d.sample_rate, config.clone()),
+                no_device: None,
+                _keep_alive: Some(d.keep_alive),
+            }
         }
         Err(reason) => {
             tracing::warn!(%reason, "no audio device; sounds will fail");
@@ -283,14 +410,27 @@ fn run<F>(
                 NonZero::new(48_000).expect("48k"),
             );
             let (mixer, _) = rodio::mixer::mixer(channels, rate);
-            (
-                SoundEngine::new(mixer, channels, rate, config),
-                Some(reason),
-                None,
-            )
+            Opened {
+                engine: SoundEngine::new(mixer, channels, rate, config.clone()),
+                no_device: Some(reason),
+                _keep_alive: None,
+            }
         }
-    };
-    let mut engine = engine;
+    }
+}
+
+fn run<F>(
+    config: SoundConfig,
+    open: F,
+    rx: std_mpsc::Receiver<Msg>,
+    health: watch::Sender<SoundHealth>,
+) where
+    F: FnOnce() -> Result<(Device, Option<String>), String>,
+{
+    let mut out = engine_on(open_guarded(open), &config, &health);
+    // What the streamer set, applied again when the device changes.
+    let mut master: Option<f32> = None;
+    let mut lane_modes: Vec<(String, LaneMode)> = Vec::new();
     // Each message is handled under a guard: a panic fails that one request with the reason
     // and the thread goes on (its engine is still usable: voices live in the mixer).
     let contained = |panic: Box<dyn std::any::Any + Send>| {
@@ -305,42 +445,94 @@ fn run<F>(
                 lane,
                 reply,
             } => {
-                let result = catch_unwind(AssertUnwindSafe(|| match &no_device {
-                    Some(reason) => engine.clip(&path).and_then(|_| {
+                let result = catch_unwind(AssertUnwindSafe(|| match &out.no_device {
+                    Some(reason) => out.engine.clip(&path).and_then(|_| {
                         Err(SoundError::NoAudioDevice {
                             reason: reason.clone(),
                         })
                     }),
-                    None => engine.play(&path, volume, &lane),
+                    None => out.engine.play(&path, volume, &lane),
                 }))
                 .unwrap_or_else(|p| Err(contained(p)));
                 let _ = reply.send(result);
             }
             Msg::Preload { path, reply } => {
                 let result = catch_unwind(AssertUnwindSafe(|| {
-                    engine.clip(&path).map(|c| c.duration())
+                    out.engine.clip(&path).map(|c| c.duration())
                 }))
                 .unwrap_or_else(|p| Err(contained(p)));
                 let _ = reply.send(result);
             }
             Msg::SetLane { lane, mode } => {
-                if let Err(p) = catch_unwind(AssertUnwindSafe(|| engine.set_lane(&lane, mode))) {
+                lane_modes.retain(|(l, _)| *l != lane);
+                lane_modes.push((lane.clone(), mode));
+                if let Err(p) = catch_unwind(AssertUnwindSafe(|| out.engine.set_lane(&lane, mode)))
+                {
                     contained(p);
                 }
             }
+            Msg::UseDevice(name) => {
+                // The old stream closes first: some devices open only once at a time.
+                out.engine.stop_all();
+                drop(out);
+                out = engine_on(
+                    open_guarded(|| open_device(name.as_deref())),
+                    &config,
+                    &health,
+                );
+                if let Some(v) = master {
+                    out.engine.set_master_volume(v);
+                }
+                for (lane, mode) in &lane_modes {
+                    out.engine.set_lane(lane, *mode);
+                }
+            }
             Msg::SetMaster(v) => {
-                if let Err(p) = catch_unwind(AssertUnwindSafe(|| engine.set_master_volume(v))) {
+                master = Some(v);
+                if let Err(p) = catch_unwind(AssertUnwindSafe(|| out.engine.set_master_volume(v))) {
                     contained(p);
                 }
             }
             Msg::StopAll => {
-                if let Err(p) = catch_unwind(AssertUnwindSafe(|| engine.stop_all())) {
+                if let Err(p) = catch_unwind(AssertUnwindSafe(|| out.engine.stop_all())) {
                     contained(p);
                 }
             }
             Msg::Shutdown => break,
         }
     }
-    engine.stop_all();
+    out.engine.stop_all();
     health.send_replace(SoundHealth::Stopped);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_saved_device_is_found_by_name_and_a_missing_one_falls_back_with_a_warning() {
+        let host = vec!["default".to_string(), "USB Headset".to_string()];
+        assert_eq!(choose_device(None, &host), DeviceChoice::Default);
+        assert_eq!(choose_device(Some("  "), &host), DeviceChoice::Default);
+        assert_eq!(
+            choose_device(Some("USB Headset"), &host),
+            DeviceChoice::Named(1)
+        );
+        match choose_device(Some("HDMI \"TV\""), &host) {
+            DeviceChoice::Missing { warning } => {
+                assert!(warning.contains("HDMI \"TV\""), "{warning}");
+                assert!(warning.contains("system default"), "{warning}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // Names match exactly: a similar device is not taken for the saved one.
+        assert!(matches!(
+            choose_device(Some("usb headset"), &host),
+            DeviceChoice::Missing { .. }
+        ));
+        assert!(matches!(
+            choose_device(Some("USB"), &[]),
+            DeviceChoice::Missing { .. }
+        ));
+    }
 }
