@@ -587,14 +587,17 @@ async fn a_recorded_stream_replays_to_the_same_events() {
     let dir = tempfile::tempdir().unwrap();
     let sim1 = start_sim(quick_sim()).await;
     let mut cfg = fast_config(&sim1);
-    cfg.record_dir = Some(dir.path().to_path_buf());
+    let file = dir.path().join("stream.ltrec");
+    cfg.record_file = Some(file.clone());
     let first = run_client(cfg, Target::parse("simstreamer").unwrap()).await;
-    assert!(dir.path().join("initial_fetch.bin").is_file());
+    assert!(tiktok_live::record::is_recording_file(&file).unwrap());
 
     let sim2 = start_sim(SimConfig {
         scenario: Scenario::Replay {
-            dir: dir.path().to_path_buf(),
+            path: file,
             interval: Duration::ZERO,
+            speed: 0.0,
+            max_gap: Duration::ZERO,
         },
         ..quick_sim()
     })
