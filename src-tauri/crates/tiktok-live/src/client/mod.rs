@@ -218,6 +218,9 @@ impl LiveClient {
             run.dispatcher.seed_msg_ids(resume.seen_msg_ids);
             run.resumed = resume.mid_stream;
             run.run(target).await;
+            // Flush and close the recording before the channel closes, so a consumer that
+            // sees the stream's end finds the whole recording on disk.
+            drop(run.recorder.take());
         });
         LiveStream {
             rx,
