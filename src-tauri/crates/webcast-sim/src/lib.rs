@@ -66,7 +66,7 @@ pub enum SimError {
     /// The script is invalid.
     #[error(transparent)]
     Script(#[from] ScriptError),
-    /// The replay folder cannot be used.
+    /// The recording cannot be replayed.
     #[error(transparent)]
     Replay(#[from] replay::ReplayError),
 }

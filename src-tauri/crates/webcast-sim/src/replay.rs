@@ -46,7 +46,13 @@ impl Recording {
         );
         // A clock stepped back between two frames: no pause rather than a huge one.
         let gap = Duration::from_millis(at.saturating_sub(prev)).min(max_gap);
-        Some(gap.div_f64(speed))
+        // A day bounds what a tiny speed or a huge cap can ask for (an `Instant` overflows).
+        let day = Duration::from_secs(24 * 3600);
+        Some(
+            Duration::try_from_secs_f64(gap.as_secs_f64() / speed)
+                .unwrap_or(day)
+                .min(day),
+        )
     }
 }
 
@@ -139,6 +145,35 @@ pub fn rewrite_push_server(body: &[u8], push_server: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gaps_are_capped_scaled_and_never_negative() {
+        let rec = Recording {
+            frames: vec![Vec::new(); 4],
+            arrivals_ms: vec![10_000, 11_000, 9_000, 100_000_000],
+            ..Default::default()
+        };
+        let cap = Duration::from_secs(5);
+        assert_eq!(rec.gap_before(0, 1.0, cap), None);
+        assert_eq!(rec.gap_before(1, 1.0, cap), Some(Duration::from_secs(1)));
+        assert_eq!(
+            rec.gap_before(1, 2.0, cap),
+            Some(Duration::from_millis(500))
+        );
+        // The clock went back: no pause.
+        assert_eq!(rec.gap_before(2, 1.0, cap), Some(Duration::ZERO));
+        assert_eq!(rec.gap_before(3, 1.0, cap), Some(cap));
+        assert_eq!(rec.gap_before(3, 0.0, cap), None);
+        assert_eq!(
+            rec.gap_before(3, 1e-300, Duration::MAX),
+            Some(Duration::from_secs(24 * 3600))
+        );
+        let untimed = Recording {
+            frames: vec![Vec::new(); 2],
+            ..Default::default()
+        };
+        assert_eq!(untimed.gap_before(1, 1.0, cap), None);
+    }
     use prost::Message as _;
     use tiktok_live::proto::FetchResult;
 
