@@ -404,6 +404,15 @@ impl Recorder {
             scan.has_sign_reply
         };
         file.seek(SeekFrom::End(0)).map_err(io_err(path))?;
+        Self::with_writer(path, file, has_sign_reply)
+    }
+
+    /// Starts the writer thread on `out`, positioned where records go.
+    fn with_writer(
+        path: &Path,
+        out: impl Write + Send + 'static,
+        has_sign_reply: bool,
+    ) -> Result<Self, RecordError> {
         let broken = Arc::new(AtomicBool::new(false));
         let (tx, rx) = mpsc::channel::<Vec<u8>>();
         let writer = {
@@ -411,7 +420,7 @@ impl Recorder {
             let owned = path.to_path_buf();
             std::thread::Builder::new()
                 .name("recorder".into())
-                .spawn(move || write_loop(owned, file, rx, broken))
+                .spawn(move || write_loop(owned, out, rx, broken))
                 .map_err(io_err(path))?
         };
         Ok(Self {
@@ -485,8 +494,13 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-fn write_loop(path: PathBuf, file: File, rx: mpsc::Receiver<Vec<u8>>, broken: Arc<AtomicBool>) {
-    let mut out = BufWriter::with_capacity(256 * 1024, file);
+fn write_loop(
+    path: PathBuf,
+    sink: impl Write,
+    rx: mpsc::Receiver<Vec<u8>>,
+    broken: Arc<AtomicBool>,
+) {
+    let mut out = BufWriter::with_capacity(256 * 1024, sink);
     let mut dirty = false;
     let fail = |e: std::io::Error| {
         tracing::warn!(path = %path.display(), error = %e, "recording stopped");
@@ -711,6 +725,63 @@ mod tests {
             Reader::open(&empty).unwrap_err(),
             RecordError::NotARecording(_)
         ));
+    }
+
+    /// Accepts `room` bytes, then fails like a full disk.
+    struct FullAfter {
+        room: usize,
+        written: Arc<std::sync::Mutex<Vec<u8>>>,
+    }
+
+    impl Write for FullAfter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let mut w = self.written.lock().unwrap();
+            let n = buf.len().min(self.room - w.len());
+            if n == 0 && !buf.is_empty() {
+                return Err(std::io::Error::other("no space left on device"));
+            }
+            w.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_write_error_stops_the_recording_quietly() {
+        let written = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = FullAfter {
+            room: 100,
+            written: written.clone(),
+        };
+        let mut r = Recorder::with_writer(Path::new("full.ltrec"), sink, false).unwrap();
+        // Three records of 13 + 64 bytes sit in the buffer; the flush on finish writes 100
+        // bytes and then fails.
+        for i in 0..3 {
+            r.push(RecordKind::Frame, i, &[7u8; 64]);
+        }
+        assert!(!r.finish(), "the failure is reported");
+        assert_eq!(written.lock().unwrap().len(), 100);
+
+        // After the failure, records are dropped without blocking or panicking.
+        let written = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = FullAfter {
+            room: 0,
+            written: written.clone(),
+        };
+        let mut r = Recorder::with_writer(Path::new("full.ltrec"), sink, false).unwrap();
+        r.push(RecordKind::Frame, 1, b"x");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        // The buffer is flushed within a second; the failure then closes the channel.
+        while !r.broken.load(Ordering::Relaxed) {
+            assert!(std::time::Instant::now() < deadline, "failure never seen");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        r.frame(b"after");
+        assert!(r.tx.is_none(), "recording stopped");
+        assert!(!r.finish());
     }
 
     #[test]
