@@ -1,7 +1,7 @@
 //! TikTok LIVE subcommands: read how a target is parsed, decode raw frames.
 
 use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -12,6 +12,7 @@ use tiktok_live::client::{
 };
 use tiktok_live::frame::{payload_type, FrameDecoder};
 use tiktok_live::proto::FetchResult;
+use tiktok_live::record::{self, RecordKind};
 use tiktok_live::target::Target;
 use tiktok_live::{json, message};
 use tokio_util::sync::CancellationToken;
@@ -23,14 +24,27 @@ pub enum Command {
         /// `@user`, `https://www.tiktok.com/@user/live` or a numeric room id.
         input: String,
     },
-    /// Decode raw push-frame files and print one JSON line per contained message, in order.
+    /// Decode recordings or raw push-frame files and print one JSON line per contained
+    /// message, in order.
     Decode {
-        /// Read the files as a fetch-result body (the sign server's reply) instead of frames.
+        /// Read the frame files as a fetch-result body (the sign server's reply) instead of
+        /// frames. Recordings say what each item is and ignore this.
         #[arg(long)]
         initial: bool,
-        /// Files to decode, in order; `-` reads standard input.
-        #[arg(required = true)]
+        /// What to decode, in order: a recording file (`watch --record`), an old recording
+        /// folder (`initial_fetch.bin` + `frames/`), or raw frame files; `-` reads standard
+        /// input.
+        #[arg(required = true, value_name = "PATH")]
         files: Vec<PathBuf>,
+    },
+    /// Copy an old recording folder (`initial_fetch.bin` + `frames/`) into a recording file
+    /// (appended to if it exists). Old folders have no arrival times: the file replays
+    /// without pauses.
+    RecordConvert {
+        /// The old recording folder.
+        old_dir: PathBuf,
+        /// The recording file to write.
+        new_file: PathBuf,
     },
     /// Connect to a live stream and print its events as JSON lines.
     Watch {
@@ -42,8 +56,9 @@ pub enum Command {
         room_id: Option<u64>,
         #[command(flatten)]
         conn: ConnectionArgs,
-        /// Save every raw frame (and the first fetch result) to this folder for replay.
-        #[arg(long)]
+        /// Append every raw frame (and the first sign reply) to this recording file, for
+        /// `decode` and `simulate --replay`. An existing recording is continued.
+        #[arg(long, value_name = "FILE")]
         record: Option<PathBuf>,
     },
 }
@@ -136,6 +151,14 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Decode { initial, files } => decode(initial, &files),
+        Command::RecordConvert { old_dir, new_file } => {
+            if !old_dir.is_dir() {
+                anyhow::bail!("{}: not a folder", old_dir.display());
+            }
+            let n = record::convert_folder(&old_dir, &new_file)?;
+            eprintln!("{n} items written to {}", new_file.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Watch {
             user,
             room_id,
@@ -148,7 +171,10 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 (None, None) => anyhow::bail!("give --user NAME or --room-id ID"),
             };
             let mut cfg = conn.client_config(None, None);
-            cfg.record_dir = record;
+            if let Some(path) = &record {
+                check_record_target(path)?;
+            }
+            cfg.record_file = record;
             watch(cfg, target).await
         }
     }
@@ -236,26 +262,45 @@ fn read_input(path: &PathBuf) -> anyhow::Result<Vec<u8>> {
     }
 }
 
+/// Refuses a `--record` target that cannot become a recording before connecting, so a typo
+/// does not cost the stream's recording. (Write errors later stop only the recording.)
+fn check_record_target(path: &Path) -> anyhow::Result<()> {
+    if path.is_dir() {
+        anyhow::bail!(
+            "--record {}: is a folder; recordings are now one file (old folders can be turned \
+             into one with `livetrigger-cli record-convert`)",
+            path.display()
+        );
+    }
+    if path.exists() && !record::is_recording_file(path).unwrap_or(false) {
+        let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        if len > 0 {
+            anyhow::bail!(
+                "--record {}: exists and is not a LiveTrigger recording; not touching it",
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 fn decode(initial: bool, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
     let mut decoder = FrameDecoder::new();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut failed = false;
     for path in files {
+        let is_recording = path.as_os_str() != "-"
+            && (path.is_dir() || record::is_recording_file(path).unwrap_or(false));
+        if is_recording {
+            failed |= !decode_recording(&mut decoder, path, &mut out)?;
+            continue;
+        }
         let result = read_input(path).and_then(|bytes| {
             decode_one(&mut decoder, initial, &bytes).map_err(anyhow::Error::from)
         });
         match result {
-            Ok(Some(fetch)) => {
-                for base in fetch.messages {
-                    let line = match message::decode(base) {
-                        Ok(msg) => json::message(&msg),
-                        Err(err) => json::decode_error(&err),
-                    };
-                    writeln!(out, "{line}")?;
-                }
-            }
-            Ok(None) => {}
+            Ok(fetch) => print_fetch(&mut out, fetch)?,
             Err(e) => {
                 out.flush()?;
                 eprintln!("error: {}: {e:#}", path.display());
@@ -269,6 +314,63 @@ fn decode(initial: bool, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn print_fetch(out: &mut impl Write, fetch: Option<FetchResult>) -> std::io::Result<()> {
+    for base in fetch.into_iter().flat_map(|f| f.messages) {
+        let line = match message::decode(base) {
+            Ok(msg) => json::message(&msg),
+            Err(err) => json::decode_error(&err),
+        };
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
+
+/// Decodes every item of a recording (file or old folder) in order, one record in memory at a
+/// time. `false` when something could not be read or decoded (reported on stderr).
+fn decode_recording(
+    decoder: &mut FrameDecoder,
+    path: &Path,
+    out: &mut impl Write,
+) -> anyhow::Result<bool> {
+    let mut reader = match record::Reader::open(path) {
+        Ok(r) => r,
+        Err(e) => {
+            out.flush()?;
+            eprintln!("error: {e}");
+            return Ok(false);
+        }
+    };
+    let mut ok = true;
+    let mut index = 0u64;
+    loop {
+        let item = match reader.next_record() {
+            Ok(Some(item)) => item,
+            Ok(None) => break,
+            Err(e) => {
+                out.flush()?;
+                eprintln!("error: {e}");
+                return Ok(false);
+            }
+        };
+        let initial = item.kind == RecordKind::SignReply;
+        match decode_one(decoder, initial, &item.bytes) {
+            Ok(fetch) => print_fetch(out, fetch)?,
+            Err(e) => {
+                out.flush()?;
+                let what = if initial { "sign reply" } else { "frame" };
+                eprintln!("error: {} (item {index}, {what}): {e}", path.display());
+                ok = false;
+            }
+        }
+        index += 1;
+    }
+    if let Some(torn) = reader.torn() {
+        out.flush()?;
+        eprintln!("warning: {}: {torn}", path.display());
+    }
+    Ok(ok)
 }
 
 /// The fetch result in one input, or `None` for frames that carry no messages (hb, ack, …).

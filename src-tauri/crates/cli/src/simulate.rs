@@ -24,10 +24,20 @@ pub enum Command {
         /// A built-in scenario (`demo`, `idle`) or a JSON script file.
         #[arg(long, default_value = "demo", conflicts_with_all = ["replay", "rate"])]
         scenario: String,
-        /// Replay a recorded folder (`initial_fetch.bin`, `frames/`) to every client.
-        #[arg(long, value_name = "DIR")]
+        /// Replay a recording to every client: a recording file (`watch --record`) or an old
+        /// recording folder (`initial_fetch.bin`, `frames/`).
+        #[arg(long, value_name = "PATH")]
         replay: Option<PathBuf>,
-        /// Pause between replayed frames, in milliseconds.
+        /// Replay speed of a recording file: 1 keeps the recorded gaps between frames (each
+        /// capped at --replay-max-gap-ms), 10 is ten times faster, 0 ignores the recorded
+        /// times (frames --replay-interval-ms apart).
+        #[arg(long, default_value_t = 1.0, requires = "replay", value_parser = parse_speed)]
+        replay_speed: f64,
+        /// Longest recorded gap kept, in milliseconds, so a paused recording does not stall.
+        #[arg(long, default_value_t = webcast_sim::DEFAULT_MAX_GAP.as_millis() as u64, requires = "replay")]
+        replay_max_gap_ms: u64,
+        /// Pause between replayed frames, in milliseconds, when there are no recorded times
+        /// (old folders, --replay-speed 0).
         #[arg(long, default_value_t = 0, requires = "replay")]
         replay_interval_ms: u64,
         /// Random traffic at N messages per second instead of a script.
@@ -93,6 +103,13 @@ pub enum Command {
     },
 }
 
+fn parse_speed(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("{s:?} is not a speed (a number ≥ 0)")),
+    }
+}
+
 fn parse_room_state(s: &str) -> Result<RoomState, String> {
     Ok(match s {
         "live" => RoomState::Live,
@@ -130,6 +147,8 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         listen,
         scenario,
         replay,
+        replay_speed,
+        replay_max_gap_ms,
         replay_interval_ms,
         rate,
         seed,
@@ -153,9 +172,11 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         no_ack,
     } = cmd;
     let scenario = match (replay, rate) {
-        (Some(dir), _) => Scenario::Replay {
-            dir,
+        (Some(path), _) => Scenario::Replay {
+            path,
             interval: Duration::from_millis(replay_interval_ms),
+            speed: replay_speed,
+            max_gap: Duration::from_millis(replay_max_gap_ms),
         },
         (None, Some(rate)) => Scenario::Random { rate, seed, limit },
         (None, None) => scenario_from(&scenario)?,

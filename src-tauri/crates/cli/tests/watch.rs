@@ -48,7 +48,7 @@ fn count(lines: &[serde_json::Value], ty: &str) -> usize {
 #[tokio::test]
 async fn prints_the_stream_and_exits_zero_at_its_end() {
     let dir = tempfile::tempdir().unwrap();
-    let rec = dir.path().join("rec");
+    let rec = dir.path().join("stream.ltrec");
     let cfg = SimConfig {
         time_scale: 0.0,
         end_grace: Duration::from_millis(200),
@@ -73,9 +73,14 @@ async fn prints_the_stream_and_exits_zero_at_its_end() {
     assert!(lines
         .iter()
         .any(|l| l["type"] == "state" && l["state"]["state"] == "ended"));
-    // The recording is decodable frame by frame.
-    assert!(rec.join("initial_fetch.bin").is_file());
-    assert!(std::fs::read_dir(rec.join("frames")).unwrap().count() > 10);
+    // The recording is one file: the sign reply, then every frame.
+    let mut reader = tiktok_live::record::Reader::open(&rec).unwrap();
+    let mut kinds = Vec::new();
+    while let Some(item) = reader.next_record().unwrap() {
+        kinds.push(item.kind);
+    }
+    assert_eq!(kinds[0], tiktok_live::record::RecordKind::SignReply);
+    assert!(kinds.len() > 10);
 }
 
 #[tokio::test]

@@ -589,14 +589,17 @@ async fn a_recorded_stream_replays_to_the_same_events() {
     let dir = tempfile::tempdir().unwrap();
     let sim1 = start_sim(quick_sim()).await;
     let mut cfg = fast_config(&sim1);
-    cfg.record_dir = Some(dir.path().to_path_buf());
+    let file = dir.path().join("stream.ltrec");
+    cfg.record_file = Some(file.clone());
     let first = run_client(cfg, Target::parse("simstreamer").unwrap()).await;
-    assert!(dir.path().join("initial_fetch.bin").is_file());
+    assert!(tiktok_live::record::is_recording_file(&file).unwrap());
 
     let sim2 = start_sim(SimConfig {
         scenario: Scenario::Replay {
-            dir: dir.path().to_path_buf(),
+            path: file,
             interval: Duration::ZERO,
+            speed: 0.0,
+            max_gap: Duration::ZERO,
         },
         ..quick_sim()
     })
@@ -604,6 +607,59 @@ async fn a_recorded_stream_replays_to_the_same_events() {
     let second = run_client(fast_config(&sim2), Target::parse("simstreamer").unwrap()).await;
     assert_eq!(second.state, ConnectionState::Ended);
     assert_eq!(tally(&first.events), tally(&second.events));
+}
+
+#[tokio::test]
+async fn a_second_run_appends_and_a_bad_recording_path_never_stops_the_stream() {
+    use tiktok_live::record::{Reader, RecordKind};
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("stream.ltrec");
+    let count = |path: &std::path::Path| {
+        let mut reader = Reader::open(path).unwrap();
+        let (mut replies, mut frames) = (0, 0);
+        while let Some(item) = reader.next_record().unwrap() {
+            match item.kind {
+                RecordKind::SignReply => replies += 1,
+                RecordKind::Frame => frames += 1,
+            }
+        }
+        assert!(reader.torn().is_none());
+        (replies, frames)
+    };
+    let mut first_frames = 0;
+    for round in 1..=2 {
+        let sim = start_sim(quick_sim()).await;
+        let mut cfg = fast_config(&sim);
+        cfg.record_file = Some(file.clone());
+        let run = run_client(cfg, Target::parse("simstreamer").unwrap()).await;
+        assert_eq!(run.state, ConnectionState::Ended);
+        let (replies, frames) = count(&file);
+        // The sign reply is the recording's start: written once, not again after a restart.
+        assert_eq!(replies, 1);
+        if round == 1 {
+            first_frames = frames;
+            assert!(frames > 0);
+        } else {
+            assert!(frames > first_frames, "the second run appended");
+        }
+    }
+
+    // A path that cannot be a recording: a warning, and the stream is received in full.
+    let foreign = dir.path().join("notes.txt");
+    std::fs::write(&foreign, "not a recording").unwrap();
+    for path in [foreign.clone(), dir.path().to_path_buf()] {
+        let sim = start_sim(quick_sim()).await;
+        let want = sim.expected().cloned().unwrap();
+        let mut cfg = fast_config(&sim);
+        cfg.record_file = Some(path);
+        let run = run_client(cfg, Target::parse("simstreamer").unwrap()).await;
+        assert_eq!(run.state, ConnectionState::Ended);
+        assert_matches_script(&run.events, &want);
+    }
+    assert_eq!(
+        std::fs::read_to_string(&foreign).unwrap(),
+        "not a recording"
+    );
 }
 
 #[tokio::test]

@@ -26,15 +26,38 @@ pub enum Scenario {
         /// Stop after this many messages (`None` = forever).
         limit: Option<u64>,
     },
-    /// A recorded folder: `initial_fetch.bin` (optional) as the sign reply, and the files of
-    /// `frames/` in name order, byte for byte, to every client that connects.
+    /// A recording (`tiktok_live::record`): a recording file, or an old-format folder
+    /// (`initial_fetch.bin` (optional) and `frames/` in name order). Its first sign reply is
+    /// the sign reply; its frames go byte for byte to every client that connects.
     Replay {
-        /// The folder.
-        dir: PathBuf,
-        /// Pause between frames.
+        /// The recording file or folder.
+        path: PathBuf,
+        /// Pause between frames when the recording has no arrival times (old folders) or
+        /// `speed` is 0.
         interval: Duration,
+        /// Replay speed for recordings with arrival times: 1 keeps the recorded gaps, 2 halves
+        /// them, 0 ignores them (frames `interval` apart).
+        speed: f64,
+        /// Each recorded gap is capped at this before `speed` applies, so a paused recording
+        /// does not stall the replay.
+        max_gap: Duration,
     },
 }
+
+impl Scenario {
+    /// Replays `path` with its recorded timing (gaps capped at [`DEFAULT_MAX_GAP`]).
+    pub fn replay(path: impl Into<PathBuf>) -> Self {
+        Scenario::Replay {
+            path: path.into(),
+            interval: Duration::ZERO,
+            speed: 1.0,
+            max_gap: DEFAULT_MAX_GAP,
+        }
+    }
+}
+
+/// Default cap of one recorded gap during a replay.
+pub const DEFAULT_MAX_GAP: Duration = Duration::from_secs(5);
 
 impl Default for Scenario {
     fn default() -> Self {

@@ -42,7 +42,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use config::{
     ConnFault, GiftList, HandshakeFault, LivePage, RoomState, Scenario, SignFault, SimConfig,
-    DEFAULT_ROOM_ID, DEFAULT_USER, TTWID,
+    DEFAULT_MAX_GAP, DEFAULT_ROOM_ID, DEFAULT_USER, TTWID,
 };
 pub use record::{
     Ack, Closed, EnterRoom, Handshake, Heartbeat, HttpRequest, Pushed, Recorded, WaitTimeout,
@@ -66,7 +66,7 @@ pub enum SimError {
     /// The script is invalid.
     #[error(transparent)]
     Script(#[from] ScriptError),
-    /// The replay folder cannot be used.
+    /// The recording cannot be replayed.
     #[error(transparent)]
     Replay(#[from] replay::ReplayError),
 }
@@ -124,10 +124,17 @@ impl Simulator {
                 },
                 None,
             ),
-            Scenario::Replay { dir, interval } => (
+            Scenario::Replay {
+                path,
+                interval,
+                speed,
+                max_gap,
+            } => (
                 Play::Replay {
-                    rec: replay::load(dir, &ws_url)?,
+                    rec: replay::load(path, &ws_url)?,
                     interval: *interval,
+                    speed: *speed,
+                    max_gap: *max_gap,
                 },
                 None,
             ),

@@ -39,8 +39,16 @@ const MAX_CLIENT_MESSAGE: usize = 1 << 20;
 /// What the socket plays, ready to go.
 pub(crate) enum Play {
     Script(Compiled),
-    Random { seed: u64, pace: random::Pace },
-    Replay { rec: Recording, interval: Duration },
+    Random {
+        seed: u64,
+        pace: random::Pace,
+    },
+    Replay {
+        rec: Recording,
+        interval: Duration,
+        speed: f64,
+        max_gap: Duration,
+    },
 }
 
 pub(crate) struct Shared {
@@ -647,8 +655,12 @@ impl Connection {
         }
         let s = self.s.clone();
         match &s.play {
-            Play::Replay { rec, interval } => {
-                let interval = *interval;
+            Play::Replay {
+                rec,
+                interval,
+                speed,
+                max_gap,
+            } => {
                 let Some(bytes) = rec.frames.get(self.replay_index) else {
                     self.idle = true;
                     return None;
@@ -662,7 +674,10 @@ impl Connection {
                 }
                 self.frames_sent += 1;
                 self.record_replayed(bytes);
-                self.push_at = Instant::now() + interval;
+                let pause = rec
+                    .gap_before(self.replay_index, *speed, *max_gap)
+                    .unwrap_or(*interval);
+                self.push_at = Instant::now() + pause;
                 None
             }
             Play::Random { seed, pace } => {

@@ -313,8 +313,10 @@ async fn replay_sends_files_byte_for_byte_and_rewrites_push_server() {
     }
     let sim = start(SimConfig {
         scenario: Scenario::Replay {
-            dir: dir.path().to_path_buf(),
+            path: dir.path().to_path_buf(),
             interval: Duration::ZERO,
+            speed: 1.0,
+            max_gap: webcast_sim::DEFAULT_MAX_GAP,
         },
         ..SimConfig::default()
     })
@@ -352,8 +354,10 @@ async fn replay_without_initial_fetch_generates_one() {
     std::fs::create_dir(dir.path().join("frames")).unwrap();
     let sim = start(SimConfig {
         scenario: Scenario::Replay {
-            dir: dir.path().to_path_buf(),
+            path: dir.path().to_path_buf(),
             interval: Duration::ZERO,
+            speed: 1.0,
+            max_gap: webcast_sim::DEFAULT_MAX_GAP,
         },
         ..SimConfig::default()
     })
@@ -369,8 +373,10 @@ async fn replay_of_a_missing_folder_is_an_error() {
     let err = webcast_sim::Simulator::start(
         SimConfig {
             scenario: Scenario::Replay {
-                dir: "/nonexistent/recording".into(),
+                path: "/nonexistent/recording".into(),
                 interval: Duration::ZERO,
+                speed: 1.0,
+                max_gap: webcast_sim::DEFAULT_MAX_GAP,
             },
             ..SimConfig::default()
         },

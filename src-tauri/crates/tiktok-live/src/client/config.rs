@@ -221,8 +221,9 @@ pub struct ClientConfig {
     #[serde(with = "millis")]
     pub streak_timeout: Duration,
     pub backoff: Backoff,
-    /// Save every raw inbound frame (and the first fetch result) under this folder.
-    pub record_dir: Option<PathBuf>,
+    /// Append every raw inbound frame (and the first sign reply) to this recording file
+    /// ([`crate::record`]).
+    pub record_file: Option<PathBuf>,
     /// Emit the messages of the initial fetch result (recent history).
     pub emit_history: bool,
 }
@@ -248,7 +249,7 @@ impl Default for ClientConfig {
             http_timeout: Duration::from_secs(15),
             streak_timeout: crate::streak::DEFAULT_STREAK_TIMEOUT,
             backoff: Backoff::default(),
-            record_dir: None,
+            record_file: None,
             emit_history: true,
         }
     }

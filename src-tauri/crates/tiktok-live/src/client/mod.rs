@@ -224,6 +224,9 @@ impl LiveClient {
             run.dispatcher.seed_msg_ids(resume.seen_msg_ids);
             run.resumed = resume.mid_stream;
             run.run(target).await;
+            // Flush and close the recording before the channel closes, so a consumer that
+            // sees the stream's end finds the whole recording on disk.
+            drop(run.recorder.take());
         });
         LiveStream {
             rx,
@@ -357,12 +360,12 @@ impl Run {
     ) -> Self {
         let recorder = inner
             .cfg
-            .record_dir
+            .record_file
             .as_ref()
-            .and_then(|dir| match Recorder::new(dir) {
+            .and_then(|path| match Recorder::open(path) {
                 Ok(r) => Some(r),
                 Err(e) => {
-                    tracing::warn!(dir = %dir.display(), error = %e, "cannot record this stream");
+                    tracing::warn!(error = %e, "cannot record this stream");
                     None
                 }
             });
@@ -681,7 +684,7 @@ impl Run {
         self.known_room = Some(room_id);
         if let Some(rec) = &mut self.recorder {
             if !signed.raw.is_empty() {
-                rec.initial_fetch(&signed.raw);
+                rec.sign_reply(&signed.raw);
             }
         }
         let url = ws::build_url(cfg, &signed.result, room_id);
