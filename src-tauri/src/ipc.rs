@@ -100,6 +100,8 @@ ipc! {
         fn queue::queue_rerun(id: u32) -> u32;
         /// Everything the window shows, as of batch `seq` (on load, or after a missed batch).
         fn feed::feed_snapshot() -> FeedSnapshot;
+        /// The window applied and painted batch `seq` (flow control: a busy window gets fewer, larger batches).
+        fn feed::feed_ack(seq: u32) -> ();
         /// One page of the session log (filtered), oldest first.
         fn feed::log_page(query: LogQuery) -> LogPage;
         /// What the engine did with one log row.

@@ -40,6 +40,11 @@ pub use stats::{GifterGift, GifterView};
 /// The most batches a second the window receives.
 pub const BATCHES_PER_SECOND: u32 = 20;
 const BATCH_GAP: Duration = Duration::from_millis(1000 / BATCHES_PER_SECOND as u64);
+/// How long the next batch waits for the window to say it has painted the previous one. A
+/// window that is busy gets fewer, larger batches instead of a queue of them in front of the
+/// streamer's clicks; a window that reloads or stops answering slows the feed to one batch per
+/// this interval, never stops it.
+const ACK_TIMEOUT: Duration = Duration::from_secs(1);
 /// Engine updates handled under one lock.
 const UPDATES_PER_LOCK: usize = 512;
 /// Stats changes are announced at most this often (the Stats view refetches on it).
@@ -346,6 +351,10 @@ pub struct Feed {
     core: Mutex<FeedCore>,
     wake: Notify,
     engine: Mutex<Option<EngineHandle>>,
+    /// The newest batch a window has applied and painted (`feed_ack`), and whether any window
+    /// acknowledges at all (one that never does is paced by time alone).
+    acked: Mutex<Option<u32>>,
+    ack_wake: Notify,
 }
 
 impl Feed {
@@ -354,11 +363,42 @@ impl Feed {
             core: Mutex::new(FeedCore::new(log_capacity)),
             wake: Notify::new(),
             engine: Mutex::new(None),
+            acked: Mutex::new(None),
+            ack_wake: Notify::new(),
         })
     }
 
     pub fn lock(&self) -> MutexGuard<'_, FeedCore> {
         self.core.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The window applied and painted batch `seq`.
+    pub fn ack(&self, seq: u32) {
+        *self.acked.lock().unwrap_or_else(|p| p.into_inner()) = Some(seq);
+        self.ack_wake.notify_one();
+    }
+
+    /// Whether batch `seq` (or a later one) was acknowledged; true when no window acknowledges.
+    fn acked_up_to(&self, seq: u32) -> bool {
+        match *self.acked.lock().unwrap_or_else(|p| p.into_inner()) {
+            None => true,
+            // Sequence numbers wrap; "at or after" within half the range.
+            Some(a) => a.wrapping_sub(seq) < u32::MAX / 2,
+        }
+    }
+
+    /// Waits until the window has painted batch `seq`, or [`ACK_TIMEOUT`].
+    async fn wait_for_ack(&self, seq: u32) {
+        let deadline = tokio::time::Instant::now() + ACK_TIMEOUT;
+        loop {
+            let notified = self.ack_wake.notified();
+            if self.acked_up_to(seq) {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return;
+            }
+        }
     }
 
     /// Something changed: a batch goes out within [`BATCH_GAP`].
@@ -415,10 +455,15 @@ impl Feed {
             self.wake.notified().await;
             self.refresh_lanes();
             let batch = self.lock().take_batch(status(), wall_ms());
+            let sent = batch.as_ref().map(|b| b.seq);
             if let Some(batch) = batch {
                 emit(batch);
             }
             tokio::time::sleep(BATCH_GAP).await;
+            if let Some(seq) = sent {
+                // Changes keep collecting meanwhile and go out together in the next batch.
+                self.wait_for_ack(seq).await;
+            }
             if self.lock().stats_waiting() {
                 // Stats are announced on their own slower clock; come back for them.
                 self.poke();
@@ -554,6 +599,13 @@ pub fn feed_snapshot(
     hub: State<'_, StatusHub>,
 ) -> Result<FeedSnapshot, IpcError> {
     Ok(feed.snapshot(hub.snapshot()))
+}
+
+/// The window applied and painted batch `seq`; the next one may go (see [`ACK_TIMEOUT`]).
+#[tauri::command]
+pub fn feed_ack(feed: State<'_, FeedHub>, seq: u32) -> Result<(), IpcError> {
+    feed.ack(seq);
+    Ok(())
 }
 
 #[tauri::command]

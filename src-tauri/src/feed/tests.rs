@@ -598,3 +598,70 @@ fn the_status_carries_the_rooms_viewers_likes_and_title() {
     );
     assert_eq!(core.snapshot(status()).status.room, RoomStats::default());
 }
+
+/// Flow control: once the window acknowledges batches, the next one waits for the ack of the
+/// previous (changes coalesce meanwhile), and a window that stops answering still gets one
+/// batch per second, with nothing lost.
+#[tokio::test(start_paused = true)]
+async fn a_busy_window_gets_fewer_larger_batches_and_a_silent_one_is_not_stalled() {
+    let feed = Feed::new(100_000);
+    let batches = Arc::new(std::sync::Mutex::new(Vec::<FeedBatch>::new()));
+    let sink = batches.clone();
+    let task = tokio::spawn(feed.clone().run_batches(status, move |b| {
+        sink.lock().unwrap().push(b);
+    }));
+    let mut next = 1u64;
+    let mut push = |feed: &Feed, n: u64| {
+        for _ in 0..n {
+            feed.client_event(&chat(next, user(next, "v", "V"), "hi"));
+            next += 1;
+        }
+    };
+    // The window acknowledges once: from then on it paces the feed.
+    push(&feed, 10);
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    let first = batches
+        .lock()
+        .unwrap()
+        .last()
+        .map(|b| b.seq)
+        .expect("a first batch");
+    feed.ack(first);
+    // A window that takes 300 ms to paint each batch, under 1,000 events a second for 3 s.
+    let mut acked = first;
+    for ms in 0..3_000u64 {
+        push(&feed, 1);
+        if ms % 300 == 299 {
+            if let Some(seq) = batches.lock().unwrap().last().map(|b| b.seq) {
+                if seq != acked {
+                    acked = seq;
+                    feed.ack(seq);
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let busy = batches.lock().unwrap().len();
+    assert!(
+        busy <= 1 + 12,
+        "a slow window is not flooded: {busy} batches in 3 s"
+    );
+    // Then it stops answering: one batch a second, not none.
+    for _ in 0..3_000u64 {
+        push(&feed, 1);
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    task.abort();
+    let batches = batches.lock().unwrap();
+    let silent = batches.len() - busy;
+    assert!(
+        (2..=5).contains(&silent),
+        "{silent} batches in 3 s without acks"
+    );
+    let rows: u32 = batches.iter().map(|b| b.log.added).sum();
+    assert_eq!(u64::from(rows), next - 1, "every row is announced");
+    for w in batches.windows(2) {
+        assert_eq!(w[1].seq, w[0].seq + 1, "sequence numbers have no gaps");
+    }
+}

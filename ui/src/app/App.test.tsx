@@ -1,4 +1,4 @@
-import { render, screen, within } from "@testing-library/react";
+import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it } from "vitest";
 import { fakeBackend, idleStatus, pushBatch, pushStatus, snapshot } from "../test/backend";
@@ -73,6 +73,23 @@ describe("app shell", () => {
     expect(await screen.findByText("Queue: 7")).toBeTruthy();
     expect(snapshots).toBe(2);
     expect(screen.queryByText("Queue: 99")).toBeNull();
+  });
+
+  it("acknowledges each batch once it is on screen (flow control)", async () => {
+    const acks: number[] = [];
+    fakeBackend({
+      feed_ack: (args) => {
+        acks.push((args as { seq: number }).seq);
+        return null;
+      },
+    });
+    render(<App />);
+    expect(await screen.findByText("Queue: 0")).toBeTruthy();
+    await pushBatch({ status: { ...idleStatus, queueDepth: 5 } });
+    expect(await screen.findByText("Queue: 5")).toBeTruthy();
+    await waitFor(() => {
+      expect(acks).toEqual([1]);
+    });
   });
 
   it("says so when the backend does not answer", async () => {

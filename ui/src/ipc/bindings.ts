@@ -419,6 +419,10 @@ export const commands = {
    */
   feedSnapshot: (): Promise<FeedSnapshot> => invoke<FeedSnapshot>("feed_snapshot"),
   /**
+   * The window applied and painted batch `seq` (flow control: a busy window gets fewer, larger batches).
+   */
+  feedAck: (args: { seq: number }): Promise<null> => invoke<null>("feed_ack", args),
+  /**
    * One page of the session log (filtered), oldest first.
    */
   logPage: (args: { query: LogQuery }): Promise<LogPage> => invoke<LogPage>("log_page", args),

@@ -86,6 +86,19 @@ export function applyBatch(b: FeedBatch): boolean {
 
 let running: (() => void) | null = null;
 
+/**
+ * Tells the backend that batch `seq` is on screen, once the frame after it has been painted:
+ * the backend sends the next batch only then (or after a second), so a busy window receives
+ * fewer, larger batches instead of a backlog queued in front of the streamer's clicks.
+ */
+function acknowledge(seq: number) {
+  requestAnimationFrame(() => {
+    setTimeout(() => {
+      commands.feedAck({ seq }).catch(() => undefined);
+    }, 0);
+  });
+}
+
 /** Starts following the backend (once); returns a function that stops it. */
 export function startFeed(): () => void {
   if (running) return running;
@@ -121,12 +134,11 @@ export function startFeed(): () => void {
     if (!live) return;
     if (syncing) {
       pending.push(b);
-      return;
-    }
-    if (!applyBatch(b)) {
+    } else if (!applyBatch(b)) {
       pending.push(b);
       resync();
     }
+    acknowledge(b.seq);
   });
   resync();
   const stop = () => {
