@@ -128,7 +128,7 @@ impl Text {
             Text::Raw(s) => s.clone(),
             Text::Bits(ix) => ix.iter().map(|&i| bits[i as usize % bits.len()]).collect(),
             Text::Long { bit, times } => {
-                bits[*bit as usize % bits.len()].repeat(*times as usize % 2000)
+                bits[*bit as usize % bits.len()].repeat(*times as usize % 400)
             }
         }
     }
@@ -170,13 +170,11 @@ fn is_bidi_or_invisible(c: char) -> bool {
         | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
-/// The command's top-level shape: quoted strings as `S`, structure chars as themselves, each
-/// whitespace run as one space; words are left out (their content is the values' business).
-/// Quotes open a string where the template scanner opens one (start of an argument or value)
-/// and right after another string (a bare value glued to a string gets its own quotes).
-/// The rendered text no longer says which chars were values, so a broken template (say, a
-/// bare value glued to a string) can read differently; such templates are the ones whose
-/// empty and plain renders already differ, and they are not judged.
+/// The command's top-level shape: quoted strings as `S` (`U` if never closed), structure
+/// chars as themselves, each whitespace run as one space; words are left out (their content
+/// is the values' business). Quotes open a string where the template scanner opens one (start
+/// of an argument or value); a quote left over as a char means a template Minecraft would not
+/// parse either (a value glued to a string), whose shape is not judged.
 fn skeleton(cmd: &str) -> String {
     let chars: Vec<char> = cmd.chars().collect();
     let mut out = String::new();
@@ -184,7 +182,7 @@ fn skeleton(cmd: &str) -> String {
     while i < chars.len() {
         let c = chars[i];
         let prev = i.checked_sub(1).map(|j| chars[j]);
-        let opens = prev.is_none_or(|p| p.is_whitespace() || "{[:,=\"'".contains(p));
+        let opens = prev.is_none_or(|p| p.is_whitespace() || "{[:,=".contains(p));
         if (c == '"' || c == '\'') && opens {
             let mut j = i + 1;
             while j < chars.len() && chars[j] != c {
@@ -275,10 +273,12 @@ fuzz_target!(|input: Input| {
         .slots()
         .iter()
         .any(|(_, k)| *k == SlotKind::Message);
-    if !has_message && skeleton(&e) == skeleton(&p) {
+    let shape = skeleton(&p);
+    let well_formed = !shape.contains(['U', '"', '\'']) && skeleton(&e) == shape;
+    if !has_message && well_formed {
         assert_eq!(
             skeleton(&h),
-            skeleton(&p),
+            shape,
             "structure changed: {h:?} vs plain {p:?}"
         );
     }
