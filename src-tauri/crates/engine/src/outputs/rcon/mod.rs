@@ -10,7 +10,7 @@
 //!   may have run, and a doubled paid action is worse than a missing one the user can see.
 //! - A wrong password stops all attempts until the output is rebuilt with a new one.
 
-mod wire;
+pub mod wire;
 
 pub mod test_server;
 
@@ -29,10 +29,10 @@ use tokio::time::{sleep_until, timeout, Instant};
 use tokio_util::sync::CancellationToken;
 
 use super::MAX_COMMAND_BYTES;
-use wire::{Framed, Idle, TYPE_AUTH, TYPE_AUTH_RESPONSE, TYPE_EXEC, TYPE_RESPONSE};
+use wire::{Framed, Idle, Packet, TYPE_AUTH, TYPE_AUTH_RESPONSE, TYPE_EXEC, TYPE_RESPONSE};
 
 /// Largest reassembled reply accepted; a server streaming chunks forever is a protocol error.
-const MAX_REPLY_BYTES: usize = 1024 * 1024;
+pub const MAX_REPLY_BYTES: usize = 1024 * 1024;
 
 /// Failed connects in a row after which the health turns from reconnecting to unreachable.
 const UNREACHABLE_AFTER: u32 = 3;
@@ -368,16 +368,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                 .read_packet()
                 .await
                 .map_err(|e| ConnectError::Io(e.to_string()))?;
-            // Source-engine servers send an empty RESPONSE_VALUE before the auth response.
-            if p.kind != TYPE_AUTH_RESPONSE {
-                continue;
-            }
-            if p.id == -1 {
-                return Err(ConnectError::Auth);
-            }
-            if p.id == id {
-                conn.quiet_since = Instant::now();
-                return Ok(conn);
+            match auth_reply(id, &p) {
+                AuthStep::More => continue,
+                AuthStep::Refused => return Err(ConnectError::Auth),
+                AuthStep::Accepted => {
+                    conn.quiet_since = Instant::now();
+                    return Ok(conn);
+                }
             }
         }
     }
@@ -400,26 +397,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             .await
     }
 
-    /// Reads a packet for `id`, skipping leftovers of earlier exchanges.
-    async fn read_for(&mut self, ids: &[i32]) -> Result<wire::Packet, RconError> {
-        loop {
-            let p = self
-                .framed
-                .read_packet()
-                .await
-                .map_err(|e| match e.kind() {
-                    io::ErrorKind::InvalidData => RconError::BadReply(e.to_string()),
-                    _ => RconError::ConnectionLost(e.to_string()),
-                })?;
-            if ids.contains(&p.id) {
-                return Ok(p);
-            }
-            if p.id == -1 {
-                return Err(RconError::BadReply(
-                    "the server says we are not logged in".into(),
-                ));
-            }
-        }
+    /// Reads the next packet; a malformed one is the server's fault, a lost stream is not.
+    async fn read_reply_packet(&mut self) -> Result<Packet, RconError> {
+        self.framed.read_packet().await.map_err(|e| match e.kind() {
+            io::ErrorKind::InvalidData => RconError::BadReply(e.to_string()),
+            _ => RconError::ConnectionLost(e.to_string()),
+        })
     }
 
     async fn exec(
@@ -440,45 +423,136 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             });
         }
         *sent = true;
-        let first = self.read_for(&[id]).await.map_err(ExecError::Sent)?;
-        let mut body = first.body;
-        let mut packets = 1;
-        if body.len() >= wire::VANILLA_CHUNK {
-            // A full-size body may have a sequel, and vanilla sends no end marker. The server
-            // has already answered, so a marker packet now cannot land in the same read as the
-            // command; its reply marks the end.
-            self.quiet_since = Instant::now();
-            let marker = self.id();
-            self.send_packet(gap, marker, TYPE_RESPONSE, b"")
-                .await
-                .map_err(|(e, _)| ExecError::Sent(RconError::ConnectionLost(e.to_string())))?;
-            loop {
-                let p = self
-                    .read_for(&[id, marker])
-                    .await
-                    .map_err(ExecError::Sent)?;
-                if p.id == marker {
-                    break;
+        let mut reply = ReplyAssembler::new(id);
+        loop {
+            let p = self.read_reply_packet().await.map_err(ExecError::Sent)?;
+            match reply.push(p).map_err(ExecError::Sent)? {
+                ReplyStep::More => {}
+                ReplyStep::SendMarker => {
+                    // The server has already answered, so a marker packet now cannot land in
+                    // the same read as the command; its reply marks the end.
+                    self.quiet_since = Instant::now();
+                    let marker = self.id();
+                    self.send_packet(gap, marker, TYPE_RESPONSE, b"")
+                        .await
+                        .map_err(|(e, _)| {
+                            ExecError::Sent(RconError::ConnectionLost(e.to_string()))
+                        })?;
+                    reply.marker_sent(marker);
                 }
-                body.extend_from_slice(&p.body);
-                packets += 1;
-                if body.len() > MAX_REPLY_BYTES {
-                    return Err(ExecError::Sent(RconError::BadReply(format!(
-                        "reply longer than {MAX_REPLY_BYTES} bytes"
-                    ))));
+                ReplyStep::Done(r) => {
+                    self.quiet_since = Instant::now();
+                    return Ok(r);
                 }
             }
         }
-        self.quiet_since = Instant::now();
+    }
+}
+
+/// What a packet read while logging in means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthStep {
+    /// Not the answer yet: read on.
+    More,
+    Accepted,
+    Refused,
+}
+
+/// Judges one packet read after the login packet with id `id`.
+pub fn auth_reply(id: i32, p: &Packet) -> AuthStep {
+    // Source-engine servers send an empty RESPONSE_VALUE before the auth response.
+    if p.kind != TYPE_AUTH_RESPONSE {
+        return AuthStep::More;
+    }
+    if p.id == -1 {
+        return AuthStep::Refused;
+    }
+    if p.id == id {
+        return AuthStep::Accepted;
+    }
+    AuthStep::More
+}
+
+/// What to do after a reply packet was given to a [`ReplyAssembler`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReplyStep {
+    /// Read the next packet.
+    More,
+    /// The first body was full-size and may have a sequel: send the end marker (an empty
+    /// type-0 packet with a fresh id), tell [`ReplyAssembler::marker_sent`], then read on.
+    SendMarker,
+    Done(RconReply),
+}
+
+/// Puts one command's reply together from the packets that follow it. No I/O, so the
+/// connection task and the fuzz target run exactly the same logic.
+#[derive(Clone, Debug)]
+pub struct ReplyAssembler {
+    id: i32,
+    marker: Option<i32>,
+    body: Option<Vec<u8>>,
+    packets: u32,
+}
+
+impl ReplyAssembler {
+    /// For the command sent with packet id `id`.
+    pub fn new(id: i32) -> Self {
+        ReplyAssembler {
+            id,
+            marker: None,
+            body: None,
+            packets: 0,
+        }
+    }
+
+    pub fn marker_sent(&mut self, marker: i32) {
+        self.marker = Some(marker);
+    }
+
+    /// Takes the next packet read from the connection. Packets for other ids are leftovers
+    /// of earlier exchanges and are skipped.
+    pub fn push(&mut self, p: Packet) -> Result<ReplyStep, RconError> {
+        if self.marker.is_some_and(|m| m == p.id) && self.body.is_some() {
+            return Ok(ReplyStep::Done(self.finish()));
+        }
+        if p.id != self.id {
+            if p.id == -1 {
+                return Err(RconError::BadReply(
+                    "the server says we are not logged in".into(),
+                ));
+            }
+            return Ok(ReplyStep::More);
+        }
+        self.packets += 1;
+        let Some(body) = self.body.as_mut() else {
+            let full = p.body.len() >= wire::VANILLA_CHUNK;
+            self.body = Some(p.body);
+            return Ok(if full {
+                ReplyStep::SendMarker
+            } else {
+                ReplyStep::Done(self.finish())
+            });
+        };
+        body.extend_from_slice(&p.body);
+        if body.len() > MAX_REPLY_BYTES {
+            return Err(RconError::BadReply(format!(
+                "reply longer than {MAX_REPLY_BYTES} bytes"
+            )));
+        }
+        Ok(ReplyStep::More)
+    }
+
+    fn finish(&mut self) -> RconReply {
+        let body = self.body.take().unwrap_or_default();
         let (text, lossy) = match String::from_utf8(body) {
             Ok(s) => (s, false),
             Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), true),
         };
-        Ok(RconReply {
+        RconReply {
             text,
             lossy,
-            packets,
-        })
+            packets: std::mem::take(&mut self.packets),
+        }
     }
 }
 
@@ -737,5 +811,85 @@ impl<C: Connector> Actor<C> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn packet(id: i32, kind: i32, body: &[u8]) -> Packet {
+        Packet {
+            id,
+            kind,
+            body: body.to_vec(),
+        }
+    }
+
+    #[test]
+    fn login_skips_source_engines_empty_response_and_reads_refusal() {
+        assert_eq!(
+            auth_reply(1, &packet(1, TYPE_RESPONSE, b"")),
+            AuthStep::More
+        );
+        assert_eq!(
+            auth_reply(1, &packet(1, TYPE_AUTH_RESPONSE, b"")),
+            AuthStep::Accepted
+        );
+        assert_eq!(
+            auth_reply(1, &packet(-1, TYPE_AUTH_RESPONSE, b"")),
+            AuthStep::Refused
+        );
+        assert_eq!(
+            auth_reply(1, &packet(7, TYPE_AUTH_RESPONSE, b"")),
+            AuthStep::More
+        );
+    }
+
+    #[test]
+    fn reply_skips_leftovers_and_joins_a_split_reply_until_the_marker() {
+        let mut r = ReplyAssembler::new(5);
+        assert_eq!(r.push(packet(4, 0, b"late")).unwrap(), ReplyStep::More);
+        let full = vec![b'a'; wire::VANILLA_CHUNK];
+        assert_eq!(r.push(packet(5, 0, &full)).unwrap(), ReplyStep::SendMarker);
+        r.marker_sent(6);
+        assert_eq!(r.push(packet(5, 0, b"bc")).unwrap(), ReplyStep::More);
+        let ReplyStep::Done(reply) = r.push(packet(6, 0, b"")).unwrap() else {
+            panic!("the marker ends the reply");
+        };
+        assert_eq!(reply.packets, 2);
+        assert_eq!(reply.text.len(), wire::VANILLA_CHUNK + 2);
+        assert!(reply.text.ends_with("abc"));
+        assert!(!reply.lossy);
+    }
+
+    #[test]
+    fn short_reply_is_done_at_once_and_bad_utf8_is_lossy() {
+        let mut r = ReplyAssembler::new(2);
+        let ReplyStep::Done(reply) = r.push(packet(2, 0, b"ok \xff")).unwrap() else {
+            panic!("a short body is the whole reply");
+        };
+        assert_eq!(reply.text, "ok \u{FFFD}");
+        assert!(reply.lossy);
+        assert_eq!(reply.packets, 1);
+    }
+
+    #[test]
+    fn not_logged_in_and_endless_replies_are_bad_replies_that_may_have_run() {
+        let err = ReplyAssembler::new(2).push(packet(-1, 0, b"")).unwrap_err();
+        assert_eq!(err.delivery(), Delivery::SentReplyLost);
+
+        let mut r = ReplyAssembler::new(2);
+        let chunk = vec![b'a'; wire::VANILLA_CHUNK];
+        assert_eq!(r.push(packet(2, 0, &chunk)).unwrap(), ReplyStep::SendMarker);
+        r.marker_sent(3);
+        let err = loop {
+            match r.push(packet(2, 0, &chunk)) {
+                Ok(ReplyStep::More) => {}
+                Ok(other) => panic!("unexpected {other:?}"),
+                Err(e) => break e,
+            }
+        };
+        assert!(matches!(err, RconError::BadReply(_)), "{err:?}");
     }
 }

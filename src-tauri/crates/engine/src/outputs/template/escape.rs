@@ -2,8 +2,8 @@
 //!
 //! Two steps, always in this order: `sanitize` removes what is dangerous in *every* context
 //! (line breaks, NUL and other controls, `§` formatting codes, selector `@`, invisible bidi
-//! tricks, log4j-style `${`), then `escape_char` adds backslashes for each enclosing quote
-//! layer. Cutting to length happens between the two, so an escape sequence is never split.
+//! tricks, log4j-style `${`, also across the value's end), then `escape_char` adds
+//! backslashes for each enclosing quote layer. Cutting to length happens between the two, so an escape sequence is never split.
 
 /// Characters dropped everywhere: they are invisible and only serve to spoof what a chat line
 /// looks like (bidi overrides, zero-width space, BOM, soft hyphen). ZWJ (U+200D) and ZWNJ
@@ -53,6 +53,11 @@ pub(crate) fn sanitize(value: &str, shape: Shape, out: &mut Vec<char>) {
             Shape::Token => '_',
         };
         out.push(m);
+    }
+    if out.len() > start && out.last() == Some(&'$') {
+        // What follows the value is not known here: a template `{` right after it would
+        // complete a `${` the viewer started.
+        *out.last_mut().expect("not empty") = '\u{FF04}';
     }
     if shape == Shape::Token && out.len() == start {
         // An empty bare argument would shift every argument after it.

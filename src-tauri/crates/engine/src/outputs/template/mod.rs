@@ -491,10 +491,10 @@ fn fit(chars: &[char], layers: &[char], allowed: usize) -> usize {
     used
 }
 
-/// A cut can leave a zero-width joiner with nothing to join; dropping it keeps the preview
-/// honest and never makes the value longer.
+/// A cut can leave a zero-width joiner with nothing to join, or a `$` that a `{` after the
+/// value would turn into a log4j lookup; dropping them never makes the value longer.
 fn trim_dangling_joiner(chars: &mut Vec<char>, shape: Shape) {
-    while chars.last() == Some(&'\u{200D}') {
+    while matches!(chars.last(), Some('\u{200D}' | '$')) {
         chars.pop();
     }
     if shape == Shape::Token && chars.is_empty() {

@@ -299,3 +299,19 @@ fn player_settings_are_names_or_selectors() {
         assert!(!is_valid_player(bad), "{bad}");
     }
 }
+
+#[test]
+fn a_viewer_dollar_cannot_pair_with_a_template_brace() {
+    // The template's `{jndi:...}` is plain text (not an identifier); a value ending in `$`
+    // right before it would complete a log4j lookup.
+    let out = render("say {user}{jndi:ldap://127.0.0.1/a}", &ev("price 5$"));
+    assert!(!out.contains("${"), "{out:?}");
+    assert_eq!(out, "say price 5\u{FF04}{jndi:ldap://127.0.0.1/a}");
+    // A cut can leave a `$` last too.
+    let mut long = "$".repeat(70);
+    long.insert(0, 'a');
+    let out = render("say {user}{jndi:x}", &ev(&long));
+    assert!(!out.contains("${"), "{out:?}");
+    // A `$` inside the value stays a `$`.
+    assert_eq!(render("say {user}!", &ev("5$ off")), "say 5$ off!");
+}
