@@ -43,4 +43,7 @@ ALSA_CONFIG_PATH="$ROOT/.ci/asound-null.conf" \
 step "e2e: the real window under Xvfb"
 xvfb-run -a -s "-screen 0 1280x800x24" npm --prefix e2e test
 
+step "fuzz smoke (every cargo-fuzz target for a few seconds over its corpus)"
+bash scripts/fuzz-smoke.sh
+
 step "all green"
