@@ -27,6 +27,49 @@ export function GiftImage({ gift }: { gift: GiftView }) {
   );
 }
 
+interface CountFieldProps {
+  id?: string;
+  label: string;
+  ariaLabel: string;
+  /** Lower bound; anything below it (or not a number) becomes it. */
+  min: number;
+  value: number | null;
+  onChange: (v: number) => void;
+  /** The field may be emptied (no limit): called then, and `placeholder` says what empty means. */
+  onClear?: () => void;
+  placeholder?: string;
+}
+
+/** A whole-number palette setting (likes, coins), clamped at `min`. */
+function CountField({
+  id,
+  label,
+  ariaLabel,
+  min,
+  value,
+  onChange,
+  onClear,
+  placeholder,
+}: CountFieldProps) {
+  return (
+    <label className="field inline">
+      <span>{label}</span>
+      <input
+        id={id}
+        type="number"
+        min={min}
+        value={value ?? ""}
+        placeholder={placeholder}
+        aria-label={ariaLabel}
+        onChange={(e) => {
+          if (onClear && e.target.value === "") onClear();
+          else onChange(Math.max(min, Number(e.target.value) || min));
+        }}
+      />
+    </label>
+  );
+}
+
 interface TileProps {
   trigger: PaletteTrigger;
   gift?: GiftView;
@@ -139,18 +182,13 @@ export function Palette({ catalog, catalogError, onChoose }: PaletteProps) {
         />
       </ul>
       <div className="row small-fields">
-        <label className="field inline">
-          <span>Likes</span>
-          <input
-            type="number"
-            min={1}
-            value={likes}
-            aria-label="Every how many likes"
-            onChange={(e) => {
-              setLikes(Math.max(1, Number(e.target.value) || 1));
-            }}
-          />
-        </label>
+        <CountField
+          label="Likes"
+          ariaLabel="Every how many likes"
+          min={1}
+          value={likes}
+          onChange={setLikes}
+        />
         <label className="field inline">
           <span>Command</span>
           <input
@@ -162,44 +200,32 @@ export function Palette({ catalog, catalogError, onChoose }: PaletteProps) {
             }}
           />
         </label>
-        <label className="field inline">
-          <span>Each gift from</span>
-          <input
-            type="number"
-            min={0}
-            value={min}
-            aria-label="Each gift worth at least (coins)"
-            onChange={(e) => {
-              setMin(Math.max(0, Number(e.target.value) || 0));
-            }}
-          />
-        </label>
-        <label className="field inline">
-          <span>to</span>
-          <input
-            type="number"
-            min={0}
-            value={max ?? ""}
-            placeholder="any"
-            aria-label="Each gift worth at most (coins; empty: no limit)"
-            onChange={(e) => {
-              setMax(e.target.value === "" ? null : Math.max(0, Number(e.target.value) || 0));
-            }}
-          />
-        </label>
-        <label className="field inline">
-          <span>Streak worth</span>
-          <input
-            id="streak-coins-min"
-            type="number"
-            min={1}
-            value={streakMin}
-            aria-label="A whole streak worth at least (coins)"
-            onChange={(e) => {
-              setStreakMin(Math.max(1, Number(e.target.value) || 1));
-            }}
-          />
-        </label>
+        <CountField
+          label="Each gift from"
+          ariaLabel="Each gift worth at least (coins)"
+          min={0}
+          value={min}
+          onChange={setMin}
+        />
+        <CountField
+          label="to"
+          ariaLabel="Each gift worth at most (coins; empty: no limit)"
+          min={0}
+          value={max}
+          onChange={setMax}
+          onClear={() => {
+            setMax(null);
+          }}
+          placeholder="any"
+        />
+        <CountField
+          id="streak-coins-min"
+          label="Streak worth"
+          ariaLabel="A whole streak worth at least (coins)"
+          min={1}
+          value={streakMin}
+          onChange={setStreakMin}
+        />
       </div>
       <input
         type="search"
