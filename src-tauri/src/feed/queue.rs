@@ -1,9 +1,12 @@
-//! The queue as the window shows it: every waiting and running item, the latest finished
-//! ones per lane, and lane counters. Waiting and running are counted from those same items,
-//! so the counters and the rows on screen can never disagree; the totals (done, failed, ...)
-//! and the paused flag are the lanes' own.
+//! The queue as the window shows it: per lane the running items, the first
+//! [`SHOWN_WAITING`] waiting ones, the latest finished ones, and lane counters. The window is
+//! sent only those items (a flood can leave tens of thousands waiting, and listing them all
+//! cost the window more than everything else it does); the rest are counted. Waiting and
+//! running are counted from the same book the shown items come from, so the counters and the
+//! rows on screen can never disagree; the totals (done, failed, ...) and the paused flag are
+//! the lanes' own.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
 use livetrigger_engine::engine::{ItemUpdate, LaneSnapshot, QueueItem};
 
@@ -11,6 +14,8 @@ use crate::queue::{LaneView, QueueItemView};
 
 /// Finished items kept per lane for the view.
 pub const FINISHED_PER_LANE: usize = 200;
+/// Waiting items per lane the window is sent, in queue order; the rest are only counted.
+pub const SHOWN_WAITING: usize = 200;
 /// Final item ids remembered, so a late update never brings a finished item back.
 const FINISHED_MEMORY: usize = 200_000;
 
@@ -23,9 +28,13 @@ pub struct QueueBook {
     /// The lanes as the engine last described them.
     engine_lanes: Vec<LaneSnapshot>,
     changed: HashSet<u64>,
-    removed: Vec<u32>,
     last_lanes: Vec<LaneView>,
     reset: bool,
+    /// Queued and running item ids per lane, in queue order (ids only grow).
+    queued: HashMap<String, BTreeSet<u64>>,
+    running: HashMap<String, BTreeSet<u64>>,
+    /// The items the window holds (as of the last batch).
+    sent: HashSet<u64>,
 }
 
 fn rank(status: &str) -> u8 {
@@ -58,6 +67,7 @@ impl QueueBook {
             }
         }
         let lane = view.lane.clone();
+        self.place(id, &lane, rank(&view.status));
         self.items.insert(id, view);
         self.changed.insert(id);
         if u.status.is_final() {
@@ -66,9 +76,10 @@ impl QueueBook {
             list.push_back(id);
             while list.len() > FINISHED_PER_LANE {
                 if let Some(old) = list.pop_front() {
+                    // Left in `changed`: the next batch tells a window that may hold it (from
+                    // a snapshot taken since the last batch) that it is gone.
                     self.items.remove(&old);
-                    self.changed.remove(&old);
-                    self.removed.push(small(old));
+                    self.changed.insert(old);
                 }
             }
         }
@@ -83,6 +94,26 @@ impl QueueBook {
             view.dry_run = true;
             view.detail = Some(text.to_string());
             self.changed.insert(item);
+        }
+    }
+
+    /// Files the item under its lane's queued or running ids (or neither, once final).
+    fn place(&mut self, id: u64, lane: &str, rank: u8) {
+        if let Some(set) = self.queued.get_mut(lane) {
+            set.remove(&id);
+        }
+        if let Some(set) = self.running.get_mut(lane) {
+            set.remove(&id);
+        }
+        let book = match rank {
+            0 => &mut self.queued,
+            1 => &mut self.running,
+            _ => return,
+        };
+        if let Some(set) = book.get_mut(lane) {
+            set.insert(id);
+        } else {
+            book.insert(lane.to_string(), BTreeSet::from([id]));
         }
     }
 
@@ -107,10 +138,13 @@ impl QueueBook {
     pub fn resync(&mut self, active: Vec<(QueueItem, String)>) {
         self.items.retain(|_, v| rank(&v.status) == 2);
         self.changed.clear();
+        self.queued.clear();
+        self.running.clear();
         for (item, status) in active {
             let mut view = QueueItemView::from_item(&item);
             view.status = status;
             self.finished_ids.remove(&item.id);
+            self.place(item.id, &view.lane, rank(&view.status));
             self.items.insert(item.id, view);
         }
         self.reset = true;
@@ -136,12 +170,22 @@ impl QueueBook {
             .enumerate()
             .map(|(i, l)| (l.name.clone(), i))
             .collect();
-        for v in self.items.values() {
-            let i = match index.get(&v.lane) {
+        // Lanes the engine does not list (yet) still get a row for the items shown in them.
+        let counts = self
+            .queued
+            .iter()
+            .map(|(lane, ids)| (lane, ids.len(), 0))
+            .chain(self.running.iter().map(|(lane, ids)| (lane, 0, ids.len())))
+            .chain(self.finished.keys().map(|lane| (lane, 0, 0)));
+        for (lane, waiting, running) in counts {
+            if waiting == 0 && running == 0 && !self.finished.contains_key(lane) {
+                continue;
+            }
+            let i = match index.get(lane) {
                 Some(&i) => i,
                 None => {
                     out.push(LaneView {
-                        name: v.lane.clone(),
+                        name: lane.clone(),
                         paused: false,
                         waiting: 0,
                         running: 0,
@@ -150,15 +194,12 @@ impl QueueBook {
                         dropped: 0,
                         skipped: 0,
                     });
-                    index.insert(v.lane.clone(), out.len() - 1);
+                    index.insert(lane.clone(), out.len() - 1);
                     out.len() - 1
                 }
             };
-            match v.status.as_str() {
-                "queued" => out[i].waiting += 1,
-                "running" => out[i].running += 1,
-                _ => {}
-            }
+            out[i].waiting = out[i].waiting.saturating_add(small(waiting as u64));
+            out[i].running = out[i].running.saturating_add(small(running as u64));
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));
         out
@@ -166,39 +207,81 @@ impl QueueBook {
 
     /// Waiting plus running items, for the status bar.
     pub fn depth(&self) -> u32 {
-        let n = self.items.values().filter(|v| rank(&v.status) < 2).count();
-        u32::try_from(n).unwrap_or(u32::MAX)
+        let n: usize = self
+            .queued
+            .values()
+            .chain(self.running.values())
+            .map(BTreeSet::len)
+            .sum();
+        small(n as u64)
     }
 
+    /// The ids the window shows: per lane the running items, the first [`SHOWN_WAITING`]
+    /// waiting ones and the kept finished ones.
+    fn shown(&self) -> HashSet<u64> {
+        let mut out = HashSet::new();
+        for ids in self.running.values() {
+            out.extend(ids.iter().copied());
+        }
+        for ids in self.queued.values() {
+            out.extend(ids.iter().take(SHOWN_WAITING).copied());
+        }
+        for ids in self.finished.values() {
+            out.extend(ids.iter().copied().filter(|id| self.items.contains_key(id)));
+        }
+        out
+    }
+
+    /// The items the window shows, in queue order.
     pub fn items(&self) -> Vec<QueueItemView> {
-        let mut v: Vec<QueueItemView> = self.items.values().cloned().collect();
+        self.views(self.shown())
+    }
+
+    fn views(&self, ids: impl IntoIterator<Item = u64>) -> Vec<QueueItemView> {
+        let mut v: Vec<QueueItemView> = ids
+            .into_iter()
+            .filter_map(|id| self.items.get(&id).cloned())
+            .collect();
         v.sort_by_key(|i| i.id);
         v
     }
 
     pub fn has_changes(&self) -> bool {
-        !self.changed.is_empty()
-            || !self.removed.is_empty()
-            || self.reset
-            || self.lanes() != self.last_lanes
+        !self.changed.is_empty() || self.reset || self.lanes() != self.last_lanes
     }
 
     /// What changed since the last call: (reset, items, removed ids, lanes if changed).
+    ///
+    /// Items are what the window must add or update: shown items that changed, and items that
+    /// came into view because those ahead of them left. Removed ids are items the window holds
+    /// that are no longer shown (it may also be told about ids it never had).
     pub fn take_changes(&mut self) -> (bool, Vec<QueueItemView>, Vec<u32>, Option<Vec<LaneView>>) {
         let reset = std::mem::take(&mut self.reset);
+        let shown = self.shown();
+        let changed = std::mem::take(&mut self.changed);
+        let mut removed = Vec::new();
         let items = if reset {
-            self.changed.clear();
-            self.items()
+            self.views(shown.iter().copied())
         } else {
-            let mut v: Vec<QueueItemView> = self
-                .changed
-                .drain()
-                .filter_map(|id| self.items.get(&id).cloned())
+            let new: Vec<u64> = shown
+                .iter()
+                .copied()
+                .filter(|id| changed.contains(id) || !self.sent.contains(id))
                 .collect();
-            v.sort_by_key(|i| i.id);
-            v
+            // Evicted finished items the window holds, from the last batch or from a snapshot
+            // taken since (those are among the changed ones).
+            let gone = self
+                .sent
+                .iter()
+                .chain(changed.iter())
+                .filter(|id| !shown.contains(id))
+                .map(|&id| small(id));
+            removed.extend(gone);
+            self.views(new)
         };
-        let removed = std::mem::take(&mut self.removed);
+        removed.sort_unstable();
+        removed.dedup();
+        self.sent = shown;
         let lanes = self.lanes();
         let lanes = if lanes != self.last_lanes || reset {
             self.last_lanes = lanes.clone();

@@ -12,6 +12,7 @@ use tiktok_live::message::{GiftDetails, GiftMessage, User};
 use tiktok_live::streak::{SettleReason, Settled, StreakKey};
 
 use super::log::LogQuery;
+use super::queue::{FINISHED_PER_LANE, SHOWN_WAITING};
 use super::*;
 
 fn user(id: u64, handle: &str, nick: &str) -> User {
@@ -470,7 +471,9 @@ async fn a_lagging_receiver_resyncs_to_the_engines_queue() {
         assert!(b.reset, "the window is told to replace its queue");
         let lanes = b.lanes.unwrap();
         assert_eq!(lanes[0].waiting, 7_000, "every waiting item is known again");
-        assert_eq!(b.items.len(), 7_000);
+        // The window is sent the first waiting items in queue order; the rest are counted.
+        assert_eq!(b.items.len(), SHOWN_WAITING);
+        assert!(b.items.windows(2).all(|w| w[0].id < w[1].id));
         assert!(lanes[0].paused);
     }
 
@@ -664,4 +667,201 @@ async fn a_busy_window_gets_fewer_larger_batches_and_a_silent_one_is_not_stalled
     for w in batches.windows(2) {
         assert_eq!(w[1].seq, w[0].seq + 1, "sequence numbers have no gaps");
     }
+}
+
+/// What a window holds after applying a snapshot and the batches after it (as feed.ts does).
+#[derive(Default)]
+struct WindowModel {
+    items: std::collections::BTreeMap<u32, String>,
+    lanes: Vec<LaneView>,
+}
+
+impl WindowModel {
+    fn apply(&mut self, b: &FeedBatch) {
+        if b.reset {
+            self.items.clear();
+        }
+        for i in &b.items {
+            self.items.insert(i.id, i.status.clone());
+        }
+        for id in &b.removed_items {
+            self.items.remove(id);
+        }
+        if let Some(l) = &b.lanes {
+            self.lanes = l.clone();
+        }
+    }
+
+    fn waiting(&self) -> usize {
+        self.items.values().filter(|s| *s == "queued").count()
+    }
+}
+
+#[test]
+fn a_flooded_lane_sends_only_its_first_waiting_items_and_the_rest_follow_as_they_move_up() {
+    let mut core = FeedCore::new(100);
+    let mut window = WindowModel::default();
+    let items: Vec<_> = (1..=1_000u64).map(|i| item(i, i, "minecraft")).collect();
+    for it in &items {
+        core.apply(upd(it, ItemStatus::Queued));
+    }
+    let b = core.take_batch(status(), 0).unwrap();
+    window.apply(&b);
+    assert_eq!(
+        b.items.len(),
+        SHOWN_WAITING,
+        "only the first waiting items travel"
+    );
+    assert_eq!(b.items[0].id, 1);
+    assert_eq!(b.items.last().unwrap().id, SHOWN_WAITING as u32);
+    assert_eq!(window.lanes[0].waiting, 1_000, "all of them are counted");
+
+    // The first 50 run and finish: they stay shown (as finished) and 50 more move into view.
+    for it in &items[..50] {
+        core.apply(upd(it, ItemStatus::Running));
+        core.apply(upd(it, ItemStatus::Done));
+    }
+    let b = core.take_batch(status(), 0).unwrap();
+    window.apply(&b);
+    assert_eq!(b.items.len(), 100, "50 finished + 50 moved into view");
+    assert!(b.removed_items.is_empty());
+    assert_eq!(window.waiting(), SHOWN_WAITING);
+    assert_eq!(window.lanes[0].waiting, 950);
+    assert_eq!(
+        window.items.keys().copied().collect::<Vec<_>>(),
+        core.queue.items().iter().map(|i| i.id).collect::<Vec<_>>()
+    );
+
+    // Nothing moves: no item travels again.
+    core.apply(upd(&items[999], ItemStatus::Queued));
+    let b = core.take_batch(status(), 0);
+    assert!(
+        b.as_ref().is_none_or(|b| b.items.is_empty()),
+        "an unchanged waiting item out of view is not sent"
+    );
+}
+
+/// A window following snapshot + batches always holds exactly what the book shows, and its
+/// lane counters agree with it, whatever order items queue, run, finish or are dropped in.
+#[test]
+fn a_window_following_the_batches_always_holds_what_is_shown() {
+    let mut core = FeedCore::new(100);
+    let mut seed: u64 = 0x5eed;
+    let mut rand = move |n: u64| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) % n
+    };
+    let lanes = ["minecraft", "sound"];
+    let mut next_id = 1u64;
+    let mut live: Vec<(Arc<QueueItem>, u8)> = Vec::new(); // 0 queued, 1 running
+    let mut window = WindowModel::default();
+    let mut synced = false;
+    for round in 0..400 {
+        for _ in 0..rand(60) {
+            match rand(10) {
+                0..=4 => {
+                    let it = item(next_id, next_id, lanes[rand(2) as usize]);
+                    next_id += 1;
+                    core.apply(upd(&it, ItemStatus::Queued));
+                    live.push((it, 0));
+                }
+                5..=6 if !live.is_empty() => {
+                    // The oldest waiting item of a lane starts.
+                    let lane = lanes[rand(2) as usize];
+                    if let Some(slot) = live.iter_mut().find(|(i, s)| i.lane == lane && *s == 0) {
+                        slot.1 = 1;
+                        core.apply(upd(&slot.0, ItemStatus::Running));
+                    }
+                }
+                7..=8 => {
+                    if let Some(pos) = live.iter().position(|(_, s)| *s == 1) {
+                        let (it, _) = live.remove(pos);
+                        core.apply(upd(&it, ItemStatus::Done));
+                    }
+                }
+                _ if !live.is_empty() => {
+                    // Dropped from anywhere in the queue (a clear, an age limit).
+                    let pos = rand(live.len() as u64) as usize;
+                    let (it, _) = live.remove(pos);
+                    core.apply(upd(
+                        &it,
+                        ItemStatus::Dropped {
+                            reason: "cleared".into(),
+                        },
+                    ));
+                }
+                _ => {}
+            }
+        }
+        // Now and then the window reloads and starts from a snapshot between batches.
+        if !synced || rand(25) == 0 {
+            let s = core.snapshot(status());
+            window = WindowModel::default();
+            for i in &s.items {
+                window.items.insert(i.id, i.status.clone());
+            }
+            window.lanes = s.lanes;
+            synced = true;
+            continue;
+        }
+        if let Some(b) = core.take_batch(status(), 0) {
+            window.apply(&b);
+        }
+        let shown: Vec<(u32, String)> = core
+            .queue
+            .items()
+            .into_iter()
+            .map(|i| (i.id, i.status))
+            .collect();
+        assert_eq!(
+            window.items.clone().into_iter().collect::<Vec<_>>(),
+            shown,
+            "round {round}: the window holds what is shown, in its latest state"
+        );
+        for lane in &window.lanes {
+            let held = |status: &str| {
+                core.queue
+                    .items()
+                    .iter()
+                    .filter(|i| i.lane == lane.name && i.status == status)
+                    .count()
+            };
+            let truth = live
+                .iter()
+                .filter(|(i, s)| i.lane == lane.name && *s == 0)
+                .count();
+            assert_eq!(
+                lane.waiting as usize, truth,
+                "round {round}: waiting counter"
+            );
+            assert_eq!(held("queued"), truth.min(SHOWN_WAITING), "round {round}");
+            assert_eq!(
+                lane.running as usize,
+                held("running"),
+                "round {round}: running counter"
+            );
+        }
+    }
+    assert!(next_id > 2_000, "the queue grew past what is shown");
+}
+
+#[test]
+fn an_item_seen_in_a_snapshot_and_evicted_before_the_next_batch_is_removed() {
+    let mut core = FeedCore::new(100);
+    core.take_batch(status(), 0);
+    let x = item(1, 1, "minecraft");
+    core.apply(upd(&x, ItemStatus::Queued));
+    let snap = core.snapshot(status());
+    assert_eq!(snap.items.len(), 1, "the window starts holding it");
+    core.apply(upd(&x, ItemStatus::Done));
+    for id in 2..=(FINISHED_PER_LANE as u64 + 1) {
+        let it = item(id, id, "minecraft");
+        core.apply(upd(&it, ItemStatus::Queued));
+        core.apply(upd(&it, ItemStatus::Done));
+    }
+    let b = core.take_batch(status(), 0).unwrap();
+    assert!(b.removed_items.contains(&1), "{:?}", b.removed_items);
+    assert!(b.items.iter().all(|i| i.id != 1));
 }

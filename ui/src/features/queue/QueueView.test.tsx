@@ -51,6 +51,30 @@ describe("queue", () => {
     ).toBeTruthy();
   });
 
+  it("lists the waiting items it is sent and counts the rest of a flooded lane", async () => {
+    fakeBackend();
+    await pushBatch({});
+    renderView(<QueueView />);
+    const lane = await screen.findByRole("region", { name: "Lane minecraft" });
+    const first = Array.from({ length: 200 }, (_, i) => item(i + 1, "queued"));
+    await pushBatch({ items: first, lanes: lanes(12_345, 0, 0) });
+    await waitFor(() => {
+      expect(lane.querySelectorAll("li[data-status='queued']")).toHaveLength(200);
+    });
+    expect(lane.dataset.waiting).toBe("12345");
+    expect(lane.dataset.moreWaiting).toBe("12145");
+    expect(within(lane).getByText(/12,145 more waiting/)).toBeTruthy();
+    // The first one runs and the next moves into view: the count follows.
+    await pushBatch({
+      items: [item(1, "running"), item(201, "queued")],
+      lanes: lanes(12_344, 1, 0),
+    });
+    await waitFor(() => {
+      expect(lane.dataset.moreWaiting).toBe("12144");
+    });
+    expect(lane.querySelectorAll("li[data-status='queued']")).toHaveLength(200);
+  });
+
   it("shows a dry run as done without RCON, not as an error", async () => {
     fakeBackend();
     await pushBatch({});

@@ -1,13 +1,11 @@
 import { useMutation } from "@tanstack/react-query";
-import { useEffect, useMemo, useState } from "react";
+import { memo, useCallback, useEffect, useMemo, useState } from "react";
 import { commands, errorMessage, type LaneOp, type LaneView, type QueueItemView } from "../../ipc";
 import { useFeed } from "../../shared/feed";
 import { ViewHeader } from "../../shared/ViewHeader";
 
 /** Finished items listed per lane (the backend keeps the same number). */
 const SHOWN_FINISHED = 200;
-/** Waiting items listed per lane before "and N more". */
-const SHOWN_WAITING = 200;
 
 const RERUNNABLE = new Set(["failed", "interrupted"]);
 
@@ -33,7 +31,8 @@ function useNow(): number {
   return now;
 }
 
-function ItemRow({
+// Memoised: a batch changes a few items, and the rest keep their objects (and their rows).
+const ItemRow = memo(function ItemRow({
   item,
   now,
   onRerun,
@@ -79,7 +78,7 @@ function ItemRow({
       )}
     </li>
   );
-}
+});
 
 function Lane({
   lane,
@@ -100,13 +99,15 @@ function Lane({
     .filter((i) => i.status !== "running" && i.status !== "queued")
     .reverse()
     .slice(0, SHOWN_FINISHED);
-  const shownWaiting = waiting.slice(0, SHOWN_WAITING);
+  // The backend sends the first waiting items of a flooded lane and counts the rest.
+  const moreWaiting = Math.max(0, lane.waiting - waiting.length);
   return (
     <section
       className="panel lane"
       data-lane={lane.name}
       data-waiting={lane.waiting}
       data-running={lane.running}
+      data-more-waiting={moreWaiting}
       aria-label={`Lane ${lane.name}`}
     >
       <div className="panel-title lane-name">
@@ -160,12 +161,12 @@ function Lane({
         </button>
       </div>
       <ol className="queue-items lane-items">
-        {[...running, ...shownWaiting].map((i) => (
+        {[...running, ...waiting].map((i) => (
           <ItemRow key={i.id} item={i} now={now} onRerun={onRerun} />
         ))}
       </ol>
-      {waiting.length > shownWaiting.length && (
-        <p className="muted">…and {waiting.length - shownWaiting.length} more waiting</p>
+      {moreWaiting > 0 && (
+        <p className="muted lane-more">…and {moreWaiting.toLocaleString()} more waiting</p>
       )}
       {finished.length > 0 && (
         <details className="lane-finished" open>
@@ -216,9 +217,13 @@ export function QueueView() {
       setError(errorMessage(e));
     });
   }, []);
-  const rerun = (id: number) => {
-    action.mutate(() => commands.queueRerun({ id }));
-  };
+  const { mutate } = action;
+  const rerun = useCallback(
+    (id: number) => {
+      mutate(() => commands.queueRerun({ id }));
+    },
+    [mutate],
+  );
 
   return (
     <>
