@@ -15,7 +15,7 @@ use crate::queue::{LaneView, QueueItemView};
 /// Finished items kept per lane for the view.
 pub const FINISHED_PER_LANE: usize = 200;
 /// Waiting items per lane the window is sent, in queue order; the rest are only counted.
-pub const SHOWN_WAITING: usize = 200;
+pub const SHOWN_WAITING: usize = 100;
 /// Final item ids remembered, so a late update never brings a finished item back.
 const FINISHED_MEMORY: usize = 200_000;
 

@@ -75,6 +75,22 @@ describe("queue", () => {
     expect(lane.querySelectorAll("li[data-status='queued']")).toHaveLength(200);
   });
 
+  it("lists the 50 latest finished items until asked for all", async () => {
+    fakeBackend();
+    await pushBatch({});
+    renderView(<QueueView />);
+    const lane = await screen.findByRole("region", { name: "Lane minecraft" });
+    const done = Array.from({ length: 80 }, (_, i) => item(i + 1, "done"));
+    await pushBatch({ items: done, lanes: lanes(0, 0, 0) });
+    await waitFor(() => {
+      expect(lane.querySelectorAll("li[data-status='done']")).toHaveLength(50);
+    });
+    // Newest first.
+    expect(lane.querySelector("li[data-status='done']")?.getAttribute("data-id")).toBe("80");
+    await userEvent.click(within(lane).getByRole("button", { name: "Show all 80" }));
+    expect(lane.querySelectorAll("li[data-status='done']")).toHaveLength(80);
+  });
+
   it("shows a dry run as done without RCON, not as an error", async () => {
     fakeBackend();
     await pushBatch({});

@@ -4,8 +4,8 @@ import { commands, errorMessage, type LaneOp, type LaneView, type QueueItemView 
 import { useFeed } from "../../shared/feed";
 import { ViewHeader } from "../../shared/ViewHeader";
 
-/** Finished items listed per lane (the backend keeps the same number). */
-const SHOWN_FINISHED = 200;
+/** Finished items listed per lane until "show all" (the backend keeps 200). */
+const SHOWN_FINISHED = 50;
 
 const RERUNNABLE = new Set(["failed", "interrupted"]);
 
@@ -95,10 +95,9 @@ function Lane({
 }) {
   const running = items.filter((i) => i.status === "running");
   const waiting = items.filter((i) => i.status === "queued");
-  const finished = items
-    .filter((i) => i.status !== "running" && i.status !== "queued")
-    .reverse()
-    .slice(0, SHOWN_FINISHED);
+  const [allFinished, setAllFinished] = useState(false);
+  const kept = items.filter((i) => i.status !== "running" && i.status !== "queued").reverse();
+  const finished = allFinished ? kept : kept.slice(0, SHOWN_FINISHED);
   // The backend sends the first waiting items of a flooded lane and counts the rest.
   const moreWaiting = Math.max(0, lane.waiting - waiting.length);
   return (
@@ -170,12 +169,23 @@ function Lane({
       )}
       {finished.length > 0 && (
         <details className="lane-finished" open>
-          <summary>Recent ({finished.length})</summary>
+          <summary>Recent ({kept.length})</summary>
           <ol className="queue-items">
             {finished.map((i) => (
               <ItemRow key={i.id} item={i} now={now} onRerun={onRerun} />
             ))}
           </ol>
+          {kept.length > finished.length && (
+            <button
+              type="button"
+              className="secondary lane-show-all"
+              onClick={() => {
+                setAllFinished(true);
+              }}
+            >
+              Show all {kept.length}
+            </button>
+          )}
         </details>
       )}
     </section>
