@@ -7,6 +7,7 @@
 //! `Matched`, `Skipped`, item and step updates follow that link.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 use livetrigger_engine::engine::item::PlannedStep;
 use livetrigger_engine::engine::{EventKind, ItemStatus, ItemUpdate};
@@ -147,21 +148,180 @@ pub struct TraceView {
     pub items: Vec<TraceItem>,
 }
 
+/// What the engine did with a row's event, beyond seeing it (most rows never get one).
 #[derive(Debug, Default)]
 struct Trace {
-    /// The engine reported the event.
-    seen: bool,
-    duplicate: bool,
     matches: Vec<TraceMatch>,
     skips: Vec<TraceSkip>,
     items: Vec<TraceItem>,
 }
 
+const HISTORY: u8 = 1;
+/// The engine reported the event.
+const SEEN: u8 = 2;
+const DUPLICATE: u8 = 4;
+
+/// One row as the ring keeps it: ~100 bytes and one text allocation, with the gift's name and
+/// image shared between rows (a flood fills 100,000 of them; a `LogRow` is built per page).
 struct Entry {
-    row: LogRow,
+    id: u32,
+    /// Rules that fired for it so far.
+    fired: u32,
+    at_ms: i64,
+    kind: &'static str,
     /// The engine's kind for it; `None`: the engine never sees this row's event.
     engine_kind: Option<EventKind>,
+    flags: u8,
+    texts: Texts,
+    gift: Option<RowGift>,
     trace: Option<Box<Trace>>,
+}
+
+/// A gift row's gift: the shared description plus this streak's figures.
+struct RowGift {
+    gift: Arc<GiftName>,
+    count: u32,
+    coins: u32,
+}
+
+/// What every row of one gift shares.
+struct GiftName {
+    id: u32,
+    name: Box<str>,
+    image_url: Option<Box<str>>,
+}
+
+/// Gift descriptions kept for sharing; past this the map starts over (rows keep theirs).
+const GIFT_NAMES: usize = 4_096;
+
+/// A row's viewer name, @handle, text and comment in one allocation. A chat row's comment is
+/// its text, kept once.
+struct Texts {
+    buf: Box<str>,
+    user_end: u32,
+    handle_end: u32,
+    text_end: u32,
+    has: u8,
+}
+
+const HAS_USER: u8 = 1;
+const HAS_HANDLE: u8 = 2;
+const HAS_COMMENT: u8 = 4;
+const COMMENT_IS_TEXT: u8 = 8;
+
+impl Texts {
+    fn new(
+        user: Option<String>,
+        handle: Option<String>,
+        text: String,
+        comment: Option<String>,
+    ) -> Self {
+        let mut has = 0;
+        let mut buf = String::with_capacity(
+            user.as_ref().map_or(0, String::len)
+                + handle.as_ref().map_or(0, String::len)
+                + text.len()
+                + comment.as_ref().map_or(0, String::len),
+        );
+        let mut end = |buf: &mut String, part: Option<&str>, bit: u8| {
+            if let Some(p) = part {
+                buf.push_str(p);
+                has |= bit;
+            }
+            u32::try_from(buf.len()).unwrap_or(u32::MAX)
+        };
+        let user_end = end(&mut buf, user.as_deref(), HAS_USER);
+        let handle_end = end(&mut buf, handle.as_deref(), HAS_HANDLE);
+        let text_end = end(&mut buf, Some(&text), 0);
+        match comment {
+            Some(c) if c == text => has |= HAS_COMMENT | COMMENT_IS_TEXT,
+            Some(c) => {
+                end(&mut buf, Some(&c), HAS_COMMENT);
+            }
+            None => {}
+        }
+        Texts {
+            buf: buf.into_boxed_str(),
+            user_end,
+            handle_end,
+            text_end,
+            has,
+        }
+    }
+
+    fn part(&self, from: u32, to: u32) -> &str {
+        self.buf.get(from as usize..to as usize).unwrap_or("")
+    }
+
+    fn user(&self) -> Option<&str> {
+        (self.has & HAS_USER != 0).then(|| self.part(0, self.user_end))
+    }
+
+    fn handle(&self) -> Option<&str> {
+        (self.has & HAS_HANDLE != 0).then(|| self.part(self.user_end, self.handle_end))
+    }
+
+    fn text(&self) -> &str {
+        self.part(self.handle_end, self.text_end)
+    }
+
+    fn comment(&self) -> Option<&str> {
+        if self.has & COMMENT_IS_TEXT != 0 {
+            return Some(self.text());
+        }
+        (self.has & HAS_COMMENT != 0).then(|| self.buf.get(self.text_end as usize..).unwrap_or(""))
+    }
+}
+
+/// Row kinds (the ring keeps a `&'static str`, not a string per row).
+const ROW_KINDS: [&str; 12] = [
+    "gift",
+    "chat",
+    "like",
+    "follow",
+    "share",
+    "join",
+    "subscribe",
+    "viewers",
+    "stream",
+    "connection",
+    "error",
+    "warning",
+];
+
+fn row_kind(kind: &str) -> &'static str {
+    ROW_KINDS
+        .iter()
+        .copied()
+        .find(|k| *k == kind)
+        .unwrap_or_else(|| {
+            debug_assert!(false, "unknown log row kind {kind}");
+            "warning"
+        })
+}
+
+impl Entry {
+    fn row(&self) -> LogRow {
+        LogRow {
+            id: self.id,
+            at_ms: self.at_ms,
+            kind: self.kind.to_owned(),
+            user: self.texts.user().map(str::to_owned),
+            handle: self.texts.handle().map(str::to_owned),
+            text: self.texts.text().to_owned(),
+            gift: self.gift.as_ref().map(|g| GiftInfo {
+                id: g.gift.id,
+                name: g.gift.name.to_string(),
+                image_url: g.gift.image_url.as_deref().map(str::to_owned),
+                count: g.count,
+                coins: g.coins,
+            }),
+            comment: self.texts.comment().map(str::to_owned),
+            history: self.flags & HISTORY != 0,
+            traced: self.engine_kind.is_some(),
+            fired: self.fired,
+        }
+    }
 }
 
 /// What a client event becomes in the log.
@@ -215,6 +375,8 @@ pub struct LogRing {
     /// Whether the engine runs at all (else traces say actions are off).
     engine_on: bool,
     traces_changed: bool,
+    /// Gift descriptions shared by rows, by gift id.
+    gift_names: HashMap<u32, Arc<GiftName>>,
 }
 
 impl LogRing {
@@ -230,6 +392,7 @@ impl LogRing {
             lag_until: None,
             engine_on: false,
             traces_changed: false,
+            gift_names: HashMap::new(),
         }
     }
 
@@ -251,14 +414,14 @@ impl LogRing {
     }
 
     fn first_id(&self) -> u32 {
-        self.entries.front().map_or(self.next_id, |e| e.row.id)
+        self.entries.front().map_or(self.next_id, |e| e.id)
     }
 
     pub fn cursor(&self) -> LogCursor {
         LogCursor {
             count: small(self.entries.len() as u64),
             first_id: self.first_id(),
-            last_id: self.entries.back().map_or(0, |e| e.row.id),
+            last_id: self.entries.back().map_or(0, |e| e.id),
             added: self.added,
         }
     }
@@ -281,26 +444,46 @@ impl LogRing {
         if traced && !new.history {
             self.unlinked.entry(new.msg_id).or_default().push_back(id);
         }
+        let gift = new.gift.map(|g| self.row_gift(g));
         self.entries.push_back(Entry {
-            row: LogRow {
-                id,
-                at_ms,
-                kind: new.kind,
-                user: new.user,
-                handle: new.handle,
-                text: new.text,
-                gift: new.gift,
-                comment: new.comment,
-                history: new.history,
-                traced,
-                fired: 0,
-            },
+            id,
+            fired: 0,
+            at_ms,
+            kind: row_kind(&new.kind),
             engine_kind: new.engine_kind,
+            flags: if new.history { HISTORY } else { 0 },
+            texts: Texts::new(new.user, new.handle, new.text, new.comment),
+            gift,
             trace: None,
         });
         self.added = self.added.saturating_add(1);
         self.evict();
         id
+    }
+
+    fn row_gift(&mut self, g: GiftInfo) -> RowGift {
+        let same =
+            |n: &GiftName| *n.name == *g.name && n.image_url.as_deref() == g.image_url.as_deref();
+        let shared = match self.gift_names.get(&g.id) {
+            Some(n) if same(n) => n.clone(),
+            _ => {
+                if self.gift_names.len() >= GIFT_NAMES {
+                    self.gift_names.clear();
+                }
+                let n = Arc::new(GiftName {
+                    id: g.id,
+                    name: g.name.into_boxed_str(),
+                    image_url: g.image_url.map(String::into_boxed_str),
+                });
+                self.gift_names.insert(g.id, n.clone());
+                n
+            }
+        };
+        RowGift {
+            gift: shared,
+            count: g.count,
+            coins: g.coins,
+        }
     }
 
     fn evict(&mut self) {
@@ -348,7 +531,7 @@ impl LogRing {
         let Some(rows) = self.unlinked.get_mut(&msg_id) else {
             return;
         };
-        let first = self.entries.front().map_or(u32::MAX, |e| e.row.id);
+        let first = self.entries.front().map_or(u32::MAX, |e| e.id);
         let pos = rows.iter().position(|&r| {
             r >= first
                 && self
@@ -362,8 +545,9 @@ impl LogRing {
             self.unlinked.remove(&msg_id);
         }
         self.by_msg.insert(msg_id, row);
-        if let Some(t) = self.trace_mut(row) {
-            t.seen = true;
+        self.traces_changed = true;
+        if let Some(e) = self.entry_mut(row) {
+            e.flags |= SEEN;
         }
     }
 
@@ -372,7 +556,7 @@ impl LogRing {
             return;
         };
         if let Some(e) = self.entry_mut(row) {
-            e.row.fired = e.row.fired.saturating_add(1);
+            e.fired = e.fired.saturating_add(1);
         }
         if let Some(t) = self.trace_mut(row) {
             t.matches.push(TraceMatch {
@@ -389,10 +573,12 @@ impl LogRing {
             None => self.unlinked.get_mut(&msg_id).and_then(VecDeque::pop_front),
         };
         let Some(row) = row else { return };
-        if let Some(t) = self.trace_mut(row) {
-            if rule.is_none() {
-                t.duplicate = true;
+        if rule.is_none() {
+            if let Some(e) = self.entry_mut(row) {
+                e.flags |= DUPLICATE;
             }
+        }
+        if let Some(t) = self.trace_mut(row) {
             t.skips.push(TraceSkip { rule, reason });
         }
     }
@@ -436,22 +622,19 @@ impl LogRing {
 
     /// Engine updates were lost: rows so far may have incomplete traces.
     pub fn lagged(&mut self) {
-        self.lag_until = self.entries.back().map(|e| e.row.id);
+        self.lag_until = self.entries.back().map(|e| e.id);
         self.traces_changed = true;
     }
 
     fn matches(e: &Entry, kinds: &[String], search: &str) -> bool {
-        if !kinds.is_empty() && !kinds.contains(&e.row.kind) {
+        if !kinds.is_empty() && !kinds.iter().any(|k| k == e.kind) {
             return false;
         }
         if search.is_empty() {
             return true;
         }
-        let hit = |s: &Option<String>| {
-            s.as_deref()
-                .is_some_and(|s| s.to_lowercase().contains(search))
-        };
-        hit(&e.row.user) || hit(&e.row.handle)
+        let hit = |s: Option<&str>| s.is_some_and(|s| s.to_lowercase().contains(search));
+        hit(e.texts.user()) || hit(e.texts.handle())
     }
 
     pub fn page(&self, q: &LogQuery) -> LogPage {
@@ -459,16 +642,12 @@ impl LogRing {
         let search = search.trim_start_matches('@');
         let limit = q.limit.min(MAX_PAGE) as usize;
         let offset = q.offset as usize;
-        let last_id = self.entries.back().map_or(0, |e| e.row.id);
+        let last_id = self.entries.back().map_or(0, |e| e.id);
         let after = q.after_id.unwrap_or(u32::MAX);
         if q.kinds.is_empty() && search.is_empty() {
             let start = offset.min(self.entries.len());
             let end = start.saturating_add(limit).min(self.entries.len());
-            let rows = self
-                .entries
-                .range(start..end)
-                .map(|e| e.row.clone())
-                .collect();
+            let rows = self.entries.range(start..end).map(Entry::row).collect();
             let newer = q.after_id.map_or(0, |a| last_id.saturating_sub(a));
             return LogPage {
                 total: small(self.entries.len() as u64),
@@ -486,9 +665,9 @@ impl LogRing {
                 continue;
             }
             if total >= offset && rows.len() < limit {
-                rows.push(e.row.clone());
+                rows.push(e.row());
             }
-            if e.row.id > after {
+            if e.id > after {
                 newer += 1;
             }
             total += 1;
@@ -508,7 +687,7 @@ impl LogRing {
         let t = e.trace.as_deref().unwrap_or(&empty);
         let verdict = self.verdict(e, t);
         Some(TraceView {
-            row: e.row.clone(),
+            row: e.row(),
             verdict,
             matches: t.matches.clone(),
             skips: t.skips.clone(),
@@ -520,14 +699,14 @@ impl LogRing {
         let Some(kind) = e.engine_kind else {
             return "Not an event rules react to.".into();
         };
-        if e.row.history {
+        if e.flags & HISTORY != 0 {
             return "Replayed from before you connected: shown, never acted on.".into();
         }
-        if t.duplicate {
+        if e.flags & DUPLICATE != 0 {
             return "A duplicate of a message already handled: ignored.".into();
         }
-        if !t.seen {
-            if self.lag_until.is_some_and(|l| e.row.id <= l) {
+        if e.flags & SEEN == 0 {
+            if self.lag_until.is_some_and(|l| e.id <= l) {
                 return "Its trace is incomplete: the window fell behind and updates were dropped."
                     .into();
             }
@@ -558,8 +737,8 @@ impl LogRing {
     }
 
     /// Every row, oldest first (for export).
-    pub fn rows(&self) -> impl Iterator<Item = &LogRow> {
-        self.entries.iter().map(|e| &e.row)
+    pub fn rows(&self) -> impl Iterator<Item = LogRow> + '_ {
+        self.entries.iter().map(Entry::row)
     }
 }
 
@@ -606,5 +785,139 @@ pub fn status_detail(status: &ItemStatus) -> Option<String> {
         ItemStatus::Skipped { reason } if !reason.is_empty() => Some(reason.clone()),
         ItemStatus::Interrupted => Some("interrupted; may have run".into()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod compact_tests {
+    use super::*;
+
+    fn new_row(
+        kind: &str,
+        user: Option<&str>,
+        handle: Option<&str>,
+        text: &str,
+        comment: Option<&str>,
+        gift: Option<GiftInfo>,
+    ) -> NewRow {
+        NewRow {
+            kind: kind.into(),
+            user: user.map(Into::into),
+            handle: handle.map(Into::into),
+            text: text.into(),
+            gift,
+            comment: comment.map(Into::into),
+            history: false,
+            msg_id: 1,
+            engine_kind: None,
+        }
+    }
+
+    #[test]
+    fn a_compact_row_gives_back_exactly_what_was_pushed() {
+        let long = "é".repeat(1_600);
+        let cases: Vec<NewRow> = vec![
+            new_row("chat", Some("Anna"), Some("anna"), "hi", Some("hi"), None),
+            new_row("chat", Some(""), Some(""), "", Some(""), None),
+            new_row("chat", None, None, "text", Some("other"), None),
+            new_row("join", Some("\"quotes\"\n§c@a"), None, "joined", None, None),
+            new_row(
+                "chat",
+                Some("\u{202e}rtl\0nul"),
+                Some("h"),
+                &long,
+                Some(&long),
+                None,
+            ),
+            new_row("viewers", None, None, "12 watching", None, None),
+            new_row(
+                "gift",
+                Some("{\"json\":1}"),
+                Some("x"),
+                "sent Rose ×3",
+                None,
+                Some(GiftInfo {
+                    id: 5655,
+                    name: "Rose".into(),
+                    image_url: Some("http://127.0.0.1/rose.webp".into()),
+                    count: 3,
+                    coins: 3,
+                }),
+            ),
+        ];
+        let mut ring = LogRing::new(100);
+        let expected: Vec<(Option<String>, Option<String>, String, Option<String>)> = cases
+            .iter()
+            .map(|c| {
+                (
+                    c.user.clone(),
+                    c.handle.clone(),
+                    c.text.clone(),
+                    c.comment.clone(),
+                )
+            })
+            .collect();
+        for c in cases {
+            ring.push(7, c);
+        }
+        let rows: Vec<LogRow> = ring.rows().collect();
+        assert_eq!(rows.len(), expected.len());
+        for (row, (user, handle, text, comment)) in rows.iter().zip(expected) {
+            assert_eq!(row.user, user);
+            assert_eq!(row.handle, handle);
+            assert_eq!(row.text, text);
+            assert_eq!(row.comment, comment);
+            assert_eq!(row.at_ms, 7);
+        }
+        let gift = rows[6].gift.as_ref().unwrap();
+        assert_eq!((gift.id, gift.name.as_str(), gift.count), (5655, "Rose", 3));
+        assert_eq!(
+            gift.image_url.as_deref(),
+            Some("http://127.0.0.1/rose.webp")
+        );
+    }
+
+    #[test]
+    fn rows_of_one_gift_share_its_name_and_image_and_a_changed_gift_keeps_old_rows() {
+        let gift = |name: &str, count| GiftInfo {
+            id: 1,
+            name: name.into(),
+            image_url: Some("http://127.0.0.1/g.webp".into()),
+            count,
+            coins: count,
+        };
+        let mut ring = LogRing::new(100);
+        for n in 1..=3 {
+            ring.push(
+                0,
+                new_row("gift", None, None, "", None, Some(gift("Rose", n))),
+            );
+        }
+        ring.push(
+            0,
+            new_row("gift", None, None, "", None, Some(gift("Rosa", 9))),
+        );
+        let shared = |i: usize| ring.entries[i].gift.as_ref().unwrap().gift.clone();
+        assert!(Arc::ptr_eq(&shared(0), &shared(2)));
+        assert!(!Arc::ptr_eq(&shared(0), &shared(3)));
+        let rows: Vec<LogRow> = ring.rows().collect();
+        let names: Vec<(&str, u32)> = rows
+            .iter()
+            .map(|r| {
+                let g = r.gift.as_ref().unwrap();
+                (g.name.as_str(), g.count)
+            })
+            .collect();
+        assert_eq!(names, [("Rose", 1), ("Rose", 2), ("Rose", 3), ("Rosa", 9)]);
+    }
+
+    #[test]
+    fn a_row_is_about_a_hundred_bytes() {
+        // The ring's own array holds 100,000 of these; it was 230+ bytes a row.
+        assert!(
+            std::mem::size_of::<Entry>() <= 112,
+            "{}",
+            std::mem::size_of::<Entry>()
+        );
     }
 }

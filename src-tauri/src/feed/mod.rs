@@ -661,10 +661,10 @@ pub fn export(
     Ok(path)
 }
 
-pub fn export_jsonl<'a>(rows: impl Iterator<Item = &'a log::LogRow>) -> String {
+pub fn export_jsonl(rows: impl Iterator<Item = log::LogRow>) -> String {
     let mut out = String::new();
     for r in rows {
-        if let Ok(line) = serde_json::to_string(r) {
+        if let Ok(line) = serde_json::to_string(&r) {
             out.push_str(&line);
             out.push('\n');
         }
@@ -687,7 +687,7 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-pub fn export_csv<'a>(rows: impl Iterator<Item = &'a log::LogRow>) -> String {
+pub fn export_csv(rows: impl Iterator<Item = log::LogRow>) -> String {
     let mut out =
         String::from("id,at_ms,kind,user,handle,text,gift,gift_count,gift_coins,comment,history\n");
     for r in rows {
