@@ -846,7 +846,8 @@ mod compact_tests {
             ),
         ];
         let mut ring = LogRing::new(100);
-        let expected: Vec<(Option<String>, Option<String>, String, Option<String>)> = cases
+        type Texts4 = (Option<String>, Option<String>, String, Option<String>);
+        let expected: Vec<Texts4> = cases
             .iter()
             .map(|c| {
                 (
