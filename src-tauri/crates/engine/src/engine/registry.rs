@@ -138,6 +138,8 @@ pub(crate) enum CoreMsg {
     Drain(oneshot::Sender<()>),
     /// Answered once every event sent before has been handled (queued in its lane).
     Sync(oneshot::Sender<()>),
+    /// Settle the streaks an earlier run left open that nothing in this run continued.
+    SettleOrphans,
 }
 
 /// Starts lanes for the handler (it is not generic over the executor).
@@ -198,7 +200,12 @@ impl Core {
                     }
                     let _ = done.send(());
                 }
-                CoreMsg::Drain(done) => self.drain(done),
+                CoreMsg::Drain(done) => {
+                    // The stream is over: its open streaks are settled, the earlier run's too.
+                    self.settle_orphans();
+                    self.drain(done);
+                }
+                CoreMsg::SettleOrphans => self.settle_orphans(),
                 CoreMsg::Sync(done) => {
                     let _ = done.send(());
                 }
@@ -263,7 +270,7 @@ impl Core {
         }
         self.reporter.event(&input, input.summary());
         if let (Some(ledger), Some(store)) = (eval.streak, self.reporter.store()) {
-            store.record_ledger(ledger);
+            store.record_ledger(ledger, &input);
         }
         let user = input.user.as_ref().map(|u| u.unique_id.clone());
         for (rule, skip) in &eval.skipped {
@@ -399,6 +406,34 @@ impl Core {
                     let l = (self.spawn_lane)(cfg.clone(), book.clone());
                     lanes.insert(cfg.name.clone(), l);
                 }
+            }
+        }
+    }
+
+    /// See [`MatchState::orphan_settles`].
+    fn settle_orphans(&mut self) {
+        for input in self.state.orphan_settles() {
+            let key = input.streak_key();
+            tracing::info!(
+                user = input
+                    .user
+                    .as_ref()
+                    .map(|u| u.unique_id.as_str())
+                    .unwrap_or(""),
+                "settling a streak the last run left open"
+            );
+            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| self.handle(input))) {
+                let fault = crate::supervise::report("handler", &*panic);
+                self.reporter.fault(
+                    &fault,
+                    format!(
+                        "a streak left open by the last run was not settled (internal error: {})",
+                        fault.message
+                    ),
+                );
+            }
+            if let Some(key) = key {
+                self.state.release_orphan(&key);
             }
         }
     }
