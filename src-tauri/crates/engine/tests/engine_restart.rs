@@ -264,6 +264,8 @@ async fn a_streak_left_open_by_a_crash_is_settled_at_the_next_drain() {
     let h = engine.handle();
     h.submit_input(rose(21, 3, None)).await.expect("submit");
     h.submit_input(rose(22, 7, None)).await.expect("submit");
+    // Handled (a drain waits for the handler), then on disk.
+    assert!(h.drain_for(Duration::from_secs(10)).await);
     h.flush_store().await.expect("flush");
     // The crash, before the client's timeout would have settled the 7.
     drop(h);
@@ -277,6 +279,7 @@ async fn a_streak_left_open_by_a_crash_is_settled_at_the_next_drain() {
     assert!(h.drain_for(Duration::from_secs(10)).await);
     assert_eq!(rec.commands().len(), 7, "{:?}", rec.commands());
     // And only once: a third start finds the streak settled.
+    assert!(h.drain_for(Duration::from_secs(10)).await);
     h.flush_store().await.expect("flush");
     drop(h);
     drop(engine);
@@ -301,6 +304,7 @@ async fn a_streak_left_open_settles_after_the_streak_timeout_and_a_late_final_ad
         g.streak_generation = 3;
     }
     h.submit_input(first).await.expect("submit");
+    assert!(h.drain_for(Duration::from_secs(10)).await);
     h.flush_store().await.expect("flush");
     drop(h);
     drop(engine);

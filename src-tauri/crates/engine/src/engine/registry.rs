@@ -268,6 +268,14 @@ impl Core {
             });
             return;
         }
+        // A crash between the event's record and its paid items' would leave the event
+        // deduplicated after the restart and its units never run: they are written together.
+        let paid = eval.matches.iter().any(|m| m.paid) || !eval.paid_skips.is_empty();
+        let group = self
+            .reporter
+            .store()
+            .filter(|_| paid)
+            .map(super::store::StoreHandle::group);
         self.reporter.event(&input, input.summary());
         if let (Some(ledger), Some(store)) = (eval.streak, self.reporter.store()) {
             store.record_ledger(ledger, &input);
@@ -360,6 +368,16 @@ impl Core {
                         rerun_of: None,
                         keep_separate: rule.rule.run_per_threshold,
                     };
+                    // A paid item is recorded as queued from here, in the event's transaction;
+                    // the lane's own record of it (on admission) updates the same row.
+                    let recorded = match (m.paid, group.as_ref().and(self.reporter.store())) {
+                        (true, Some(store)) => {
+                            let item = Arc::new(item.clone());
+                            store.item_queued(item.clone());
+                            Some(item)
+                        }
+                        _ => None,
+                    };
                     let sent = self.lane(&lane_name).is_some_and(|l| {
                         l.send(LaneMsg::Enqueue {
                             item: Box::new(item),
@@ -372,6 +390,15 @@ impl Core {
                             "rule {}: lane {lane_name:?} is not running",
                             m.rule_id
                         ));
+                        if let Some(item) = recorded {
+                            // Not left `queued` in the store for a later start to run.
+                            self.reporter.finished(
+                                &item,
+                                ItemStatus::Dropped {
+                                    reason: format!("lane {lane_name:?} is not running"),
+                                },
+                            );
+                        }
                     }
                 }
             }

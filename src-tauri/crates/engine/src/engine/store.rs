@@ -209,8 +209,23 @@ enum Op {
     },
     Query(Query),
     Flush(oneshot::Sender<()>),
+    /// What comes until the matching `GroupEnd` is committed in one transaction.
+    GroupStart,
+    GroupEnd,
     /// Write what came before, then stop (other handles may still exist).
     Close,
+}
+
+/// See [`StoreHandle::group`]. Ends the group when dropped, also while unwinding.
+#[must_use = "the group ends when this is dropped"]
+pub struct StoreGroup {
+    tx: sync_mpsc::SyncSender<Op>,
+}
+
+impl Drop for StoreGroup {
+    fn drop(&mut self) {
+        let _ = self.tx.send(Op::GroupEnd);
+    }
 }
 
 /// Sends work to the store's thread. Cheap to clone.
@@ -310,6 +325,16 @@ impl StoreHandle {
     /// Waits (blocking this thread) while the buffer is full: that is the backpressure. The
     /// store's thread never waits on the async runtime, so this cannot deadlock, and a full
     /// buffer drains within one batch commit.
+    /// Until the guard is dropped, what this handle sends is committed together: an event
+    /// and the paid items it causes reach the disk both or neither, so a crash in between
+    /// cannot leave a recorded (hence deduplicated) event without its items.
+    pub fn group(&self) -> StoreGroup {
+        self.send(Op::GroupStart);
+        StoreGroup {
+            tx: self.tx.clone(),
+        }
+    }
+
     fn send(&self, op: Op) {
         if self.tx.send(op).is_err() {
             tracing::warn!("the store has stopped; a record was not written");
@@ -742,12 +767,29 @@ fn take_over(conn: &Connection, target: &str, out: &mut Recovery) -> Result<(), 
 fn writer(mut conn: Connection, rx: sync_mpsc::Receiver<Op>, session: i64, target: &str) {
     let mut batch = Vec::with_capacity(BATCH);
     let mut closing = false;
+    // Groups open in the batch: it is not committed while one is (the handler sends a
+    // group's end moments after its start, and never waits on the store in between).
+    let mut open = 0usize;
+    let count = |op: &Op, open: &mut usize| match op {
+        Op::GroupStart => *open += 1,
+        Op::GroupEnd => *open = open.saturating_sub(1),
+        _ => {}
+    };
     while let Ok(first) = rx.recv() {
+        count(&first, &mut open);
         batch.push(first);
-        while batch.len() < BATCH {
-            match rx.try_recv() {
-                Ok(op) => batch.push(op),
-                Err(_) => break,
+        while batch.len() < BATCH || open > 0 {
+            let next = if open > 0 {
+                rx.recv().map_err(|_| ())
+            } else {
+                rx.try_recv().map_err(|_| ())
+            };
+            match next {
+                Ok(op) => {
+                    count(&op, &mut open);
+                    batch.push(op);
+                }
+                Err(()) => break,
             }
         }
         if let Some(i) = batch.iter().position(|op| matches!(op, Op::Close)) {
@@ -886,7 +928,7 @@ fn write_batch(
                 }
                 Op::Query(q) => queries.push(q),
                 Op::Flush(tx) => acks.push(tx),
-                Op::Close => {}
+                Op::Close | Op::GroupStart | Op::GroupEnd => {}
             }
         }
     }
