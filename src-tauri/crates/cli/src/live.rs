@@ -91,6 +91,14 @@ pub struct ConnectionArgs {
     /// Stop after this many connection attempts fail in a row.
     #[arg(long)]
     pub max_attempts: Option<u32>,
+    /// Sign requests allowed per minute (0: no limit). Default: the client's (the public sign
+    /// server's limit). Hidden: for local sign servers and the fault soak, which reconnects
+    /// far more often than a public sign server would allow.
+    #[arg(long, hide = true)]
+    pub sign_budget_per_minute: Option<u32>,
+    /// Sign requests allowed per hour (0: no limit); see `--sign-budget-per-minute`.
+    #[arg(long, hide = true)]
+    pub sign_budget_per_hour: Option<u32>,
 }
 
 impl ConnectionArgs {
@@ -131,6 +139,12 @@ impl ConnectionArgs {
             cfg.trust_sign_host_with_session();
         }
         cfg.backoff.max_attempts = self.max_attempts;
+        if let Some(n) = self.sign_budget_per_minute {
+            cfg.sign_budget.per_minute = n;
+        }
+        if let Some(n) = self.sign_budget_per_hour {
+            cfg.sign_budget.per_hour = n;
+        }
         cfg
     }
 }

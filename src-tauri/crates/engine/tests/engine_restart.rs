@@ -249,3 +249,77 @@ async fn events_older_than_the_retention_are_deleted_at_start() {
     assert_eq!(report.events_deleted, 1, "a shorter setting");
     engine.shutdown(Shutdown::Drain).await;
 }
+
+/// The fault soak's finding: a streak whose messages were all handled but which had not
+/// settled yet (its final lost, the client's timeout still pending) when the process was
+/// killed. After the restart its messages are duplicates and its ledger waits for a message
+/// that never comes, so its units were never run. Now the restart settles it, as the dead
+/// run's client would have: a streak timeout after the start, or at a drain if sooner.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streak_left_open_by_a_crash_is_settled_at_the_next_drain() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rec = Recorder::new();
+    let p = profile(ROSE_RULE, "say {comment}");
+    let (engine, _) = Engine::start(&p, rec.clone(), config(dir.path())).expect("engine");
+    let h = engine.handle();
+    h.submit_input(rose(21, 3, None)).await.expect("submit");
+    h.submit_input(rose(22, 7, None)).await.expect("submit");
+    // Handled (a drain waits for the handler), then on disk.
+    assert!(h.drain_for(Duration::from_secs(10)).await);
+    h.flush_store().await.expect("flush");
+    // The crash, before the client's timeout would have settled the 7.
+    drop(h);
+    drop(engine);
+    assert!(rec.commands().is_empty());
+
+    let (engine, _) = Engine::start(&p, rec.clone(), config(dir.path())).expect("restart");
+    let h = engine.handle();
+    // The stream overlaps: the same messages again are duplicates.
+    h.submit_input(rose(22, 7, None)).await.expect("submit");
+    assert!(h.drain_for(Duration::from_secs(10)).await);
+    assert_eq!(rec.commands().len(), 7, "{:?}", rec.commands());
+    // And only once: a third start finds the streak settled.
+    assert!(h.drain_for(Duration::from_secs(10)).await);
+    h.flush_store().await.expect("flush");
+    drop(h);
+    drop(engine);
+    let (engine, _) = Engine::start(&p, rec.clone(), config(dir.path())).expect("restart");
+    assert!(engine.handle().drain_for(Duration::from_secs(10)).await);
+    assert_eq!(rec.commands().len(), 7);
+    engine.shutdown(Shutdown::Drain).await;
+}
+
+/// No drain and no message: the streak timeout after the start settles it. Its final, coming
+/// later still (under this run's own streak numbering), adds only the units beyond.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streak_left_open_settles_after_the_streak_timeout_and_a_late_final_adds_the_rest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rec = Recorder::new();
+    let p = profile(ROSE_RULE, "say {comment}");
+    let (engine, _) = Engine::start(&p, rec.clone(), config(dir.path())).expect("engine");
+    let h = engine.handle();
+    let mut first = rose(31, 4, None);
+    if let Payload::Gift(g) = &mut first.payload {
+        // The dead run's client numbered it differently from the next run's.
+        g.streak_generation = 3;
+    }
+    h.submit_input(first).await.expect("submit");
+    assert!(h.drain_for(Duration::from_secs(10)).await);
+    h.flush_store().await.expect("flush");
+    drop(h);
+    drop(engine);
+
+    let (engine, _) = Engine::start(&p, rec.clone(), config(dir.path())).expect("restart");
+    let h = engine.handle();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while rec.commands().len() < 4 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(rec.commands().len(), 4, "settled by the timeout");
+    h.submit_input(rose(32, 6, Some((6, Settle::Final))))
+        .await
+        .expect("submit");
+    assert!(h.drain_for(Duration::from_secs(10)).await);
+    assert_eq!(rec.commands().len(), 6, "the final adds 2, not 6");
+    engine.shutdown(Shutdown::Drain).await;
+}

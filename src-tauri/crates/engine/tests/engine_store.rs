@@ -261,3 +261,52 @@ async fn a_second_store_on_the_same_folder_is_refused_until_the_first_closes() {
     let (again, _) = Store::open(dir.path(), "again").expect("free after close");
     again.close();
 }
+
+/// A crash between an event's record and its paid items' used to leave the event recorded
+/// (so deduplicated after the restart) without the items (so never run). The handler now
+/// writes both inside one group, and the store's writer commits a group whole: while it is
+/// open nothing of it is on disk, however long the writer has been free to commit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_and_its_paid_items_are_committed_together() {
+    use livetrigger_engine::engine::item::PlannedStep;
+    use livetrigger_engine::engine::{EventKind, QueueItem, Store};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (store, _) = Store::open(dir.path(), "test").expect("store");
+    let h = store.handle();
+    let db = rusqlite::Connection::open(dir.path().join("livetrigger.sqlite3")).expect("db");
+    let count = |table: &str| -> i64 {
+        db.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+            .expect("count")
+    };
+    let rose = gift(77, viewer(1, "ann"), "Rose", 1, 1);
+    let group = h.group();
+    h.record_event(&rose, "ann sent Rose");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(count("events"), 0, "not committed while the group is open");
+    h.item_queued(Arc::new(QueueItem {
+        id: 1,
+        lane: "minecraft".into(),
+        rule_id: "rose".into(),
+        action_id: "creeper".into(),
+        kind: EventKind::Gift,
+        event: "ann sent Rose".into(),
+        msg_id: 77,
+        username: Some("ann".into()),
+        paid: true,
+        vars: Default::default(),
+        steps: vec![PlannedStep::Command {
+            command: "summon minecraft:creeper ~ ~ ~".into(),
+        }],
+        queued_ms: 0,
+        rerun_of: None,
+        keep_separate: false,
+    }));
+    drop(group);
+    h.flush().await.expect("flush");
+    assert_eq!((count("events"), count("items")), (1, 1), "both, at once");
+    // Outside a group the writer commits at once, as before.
+    h.record_event(&chat(78, "hi"), "ann: hi");
+    h.flush().await.expect("flush");
+    assert_eq!(count("events"), 2);
+}

@@ -303,6 +303,10 @@ pub struct SimConfig {
     /// remembers ids (the app's demo stream, started twice) needs fresh ids, or all of it is
     /// rightly dropped as duplicates.
     pub msg_id_offset: u64,
+    /// The `push_server` URL sign replies hand out, when it is not this simulator's own socket
+    /// URL: a test puts a TCP proxy it controls in front of the socket (to cut connections
+    /// without the simulator knowing) and points clients at it here.
+    pub push_server: Option<String>,
 }
 
 impl Default for SimConfig {
@@ -335,6 +339,7 @@ impl Default for SimConfig {
             strict_handshake: true,
             signed_url_ttl: Duration::from_secs(30),
             msg_id_offset: 0,
+            push_server: None,
         }
     }
 }

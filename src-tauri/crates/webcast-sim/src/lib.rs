@@ -86,7 +86,10 @@ impl Simulator {
             .local_addr()
             .map_err(|source| SimError::Bind { addr, source })?;
         let base_url = format!("http://{addr}");
-        let ws_url = format!("ws://{addr}{WS_PATH}");
+        let ws_url = config
+            .push_server
+            .clone()
+            .unwrap_or_else(|| format!("ws://{addr}{WS_PATH}"));
         let ctx = script::WireContext {
             room_id: config.room_id,
             base_url: base_url.clone(),

@@ -314,6 +314,9 @@ pub struct MatchState {
     /// Ledgers from before a restart, by slot, taken over by the first message of the slot
     /// that continues their streak.
     restored: HashMap<Slot, LedgerState>,
+    /// The last message of each streak an earlier run left open, by slot, until this run's
+    /// messages take the streak over or [`MatchState::orphan_settles`] settles it.
+    open_streaks: HashMap<Slot, Input>,
     /// (rule id, streak) pairs whose "whole streak worth N coins" rule has fired (or was
     /// stopped by a filter): such a rule acts once per streak. Keyed by rule id, not index,
     /// so a reload mid-streak does not let the late final fire it again.
@@ -347,6 +350,62 @@ impl MatchState {
     pub fn restore_ledgers(&mut self, ledgers: impl IntoIterator<Item = LedgerState>) {
         for l in ledgers {
             self.restored.insert(slot_of(&l.key), l);
+        }
+    }
+
+    /// Keeps the last message of the streaks an earlier run left open (units seen live, not
+    /// all settled): that run's client would have settled them by its timeout, but this
+    /// run's client never saw them, so nobody settles them unless the stream goes on.
+    pub fn restore_open_streaks(&mut self, last: impl IntoIterator<Item = Input>) {
+        for input in last {
+            if let Some(key) = input.streak_key() {
+                self.open_streaks.insert(slot_of(&key), input);
+            }
+        }
+    }
+
+    /// The settles the earlier run's client would have made: for every open streak that no
+    /// message of this run has touched, its last message again, settling the highest running
+    /// total seen (msg_id 0, like the client's own timeout settle). Handled like any event,
+    /// they act only on the units beyond the ledger. Empties the list: called once, a streak
+    /// timeout after the start (or at a drain, if that comes first).
+    pub fn orphan_settles(&mut self) -> Vec<Input> {
+        let mut out = Vec::new();
+        for (slot, mut input) in self.open_streaks.drain() {
+            // A message of this run took the slot over (its client counts the streak now).
+            let Some(r) = self.restored.get(&slot) else {
+                continue;
+            };
+            if r.ended || r.live <= r.settled {
+                continue;
+            }
+            let Payload::Gift(g) = &mut input.payload else {
+                continue;
+            };
+            g.repeat_count = r.live;
+            g.delta = 0;
+            g.settled = Some((r.live, Settle::Timeout));
+            input.msg_id = 0;
+            input.is_history = false;
+            out.push(input);
+        }
+        out
+    }
+
+    /// After an orphan settle the streak may still go on in this run (a final that comes
+    /// late): its ledger goes back among the restored ones, to be taken over by slot whatever
+    /// generation this run's client gives the streak.
+    pub fn release_orphan(&mut self, key: &StreakKey) {
+        if let Some(l) = self.ledgers.remove(key) {
+            self.restored.insert(
+                slot_of(key),
+                LedgerState {
+                    key: *key,
+                    settled: l.settled,
+                    live: l.live,
+                    ended: l.ended,
+                },
+            );
         }
     }
 

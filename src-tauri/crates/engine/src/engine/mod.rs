@@ -263,6 +263,8 @@ impl Engine {
         let mut state = MatchState::new();
         state.seed_msg_ids(recovery.resume.seen_msg_ids.iter().copied());
         state.restore_ledgers(recovery.ledgers);
+        let open_streaks = !recovery.open_streaks.is_empty();
+        state.restore_open_streaks(recovery.open_streaks);
         report.resume = recovery.resume;
         let recovery_last_event = recovery.last_event_ms;
         let (tx, rx) = mpsc::channel(EVENT_BUFFER);
@@ -278,6 +280,17 @@ impl Engine {
             rng: fastrand::Rng::new(),
         };
         let core = tokio::spawn(core.run(rx, cancel.child_token()));
+        if open_streaks {
+            // The last run's client would have settled these after its streak timeout; give
+            // this run's stream as long to continue them first.
+            let weak = tx.downgrade();
+            tokio::spawn(async move {
+                tokio::time::sleep(tiktok_live::streak::DEFAULT_STREAK_TIMEOUT).await;
+                if let Some(tx) = weak.upgrade() {
+                    let _ = tx.send(CoreMsg::SettleOrphans).await;
+                }
+            });
+        }
         Ok((
             Engine {
                 handle: EngineHandle {

@@ -138,6 +138,8 @@ pub(crate) enum CoreMsg {
     Drain(oneshot::Sender<()>),
     /// Answered once every event sent before has been handled (queued in its lane).
     Sync(oneshot::Sender<()>),
+    /// Settle the streaks an earlier run left open that nothing in this run continued.
+    SettleOrphans,
 }
 
 /// Starts lanes for the handler (it is not generic over the executor).
@@ -198,7 +200,12 @@ impl Core {
                     }
                     let _ = done.send(());
                 }
-                CoreMsg::Drain(done) => self.drain(done),
+                CoreMsg::Drain(done) => {
+                    // The stream is over: its open streaks are settled, the earlier run's too.
+                    self.settle_orphans();
+                    self.drain(done);
+                }
+                CoreMsg::SettleOrphans => self.settle_orphans(),
                 CoreMsg::Sync(done) => {
                     let _ = done.send(());
                 }
@@ -261,9 +268,17 @@ impl Core {
             });
             return;
         }
+        // A crash between the event's record and its paid items' would leave the event
+        // deduplicated after the restart and its units never run: they are written together.
+        let paid = eval.matches.iter().any(|m| m.paid) || !eval.paid_skips.is_empty();
+        let group = self
+            .reporter
+            .store()
+            .filter(|_| paid)
+            .map(super::store::StoreHandle::group);
         self.reporter.event(&input, input.summary());
         if let (Some(ledger), Some(store)) = (eval.streak, self.reporter.store()) {
-            store.record_ledger(ledger);
+            store.record_ledger(ledger, &input);
         }
         let user = input.user.as_ref().map(|u| u.unique_id.clone());
         for (rule, skip) in &eval.skipped {
@@ -353,6 +368,16 @@ impl Core {
                         rerun_of: None,
                         keep_separate: rule.rule.run_per_threshold,
                     };
+                    // A paid item is recorded as queued from here, in the event's transaction;
+                    // the lane's own record of it (on admission) updates the same row.
+                    let recorded = match (m.paid, group.as_ref().and(self.reporter.store())) {
+                        (true, Some(store)) => {
+                            let item = Arc::new(item.clone());
+                            store.item_queued(item.clone());
+                            Some(item)
+                        }
+                        _ => None,
+                    };
                     let sent = self.lane(&lane_name).is_some_and(|l| {
                         l.send(LaneMsg::Enqueue {
                             item: Box::new(item),
@@ -365,6 +390,15 @@ impl Core {
                             "rule {}: lane {lane_name:?} is not running",
                             m.rule_id
                         ));
+                        if let Some(item) = recorded {
+                            // Not left `queued` in the store for a later start to run.
+                            self.reporter.finished(
+                                &item,
+                                ItemStatus::Dropped {
+                                    reason: format!("lane {lane_name:?} is not running"),
+                                },
+                            );
+                        }
                     }
                 }
             }
@@ -399,6 +433,34 @@ impl Core {
                     let l = (self.spawn_lane)(cfg.clone(), book.clone());
                     lanes.insert(cfg.name.clone(), l);
                 }
+            }
+        }
+    }
+
+    /// See [`MatchState::orphan_settles`].
+    fn settle_orphans(&mut self) {
+        for input in self.state.orphan_settles() {
+            let key = input.streak_key();
+            tracing::info!(
+                user = input
+                    .user
+                    .as_ref()
+                    .map(|u| u.unique_id.as_str())
+                    .unwrap_or(""),
+                "settling a streak the last run left open"
+            );
+            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| self.handle(input))) {
+                let fault = crate::supervise::report("handler", &*panic);
+                self.reporter.fault(
+                    &fault,
+                    format!(
+                        "a streak left open by the last run was not settled (internal error: {})",
+                        fault.message
+                    ),
+                );
+            }
+            if let Some(key) = key {
+                self.state.release_orphan(&key);
             }
         }
     }

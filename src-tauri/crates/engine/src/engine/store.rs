@@ -128,6 +128,10 @@ pub struct Recovery {
     pub resume: Resume,
     /// Streak ledgers of this target, recent enough to matter.
     pub ledgers: Vec<LedgerState>,
+    /// The last message of each streak that was still open (units seen live, not all
+    /// settled) when the last run stopped: its client would have settled them by timeout,
+    /// this run's client has never seen them.
+    pub open_streaks: Vec<Input>,
     /// Events deleted by the retention setting at this start.
     pub events_deleted: u64,
     /// When the last run of this target recorded its last event.
@@ -200,11 +204,28 @@ enum Op {
     Ledger {
         at: i64,
         state: LedgerState,
+        /// The streak's last message (JSON) while units seen live are not settled yet.
+        input: Option<String>,
     },
     Query(Query),
     Flush(oneshot::Sender<()>),
+    /// What comes until the matching `GroupEnd` is committed in one transaction.
+    GroupStart,
+    GroupEnd,
     /// Write what came before, then stop (other handles may still exist).
     Close,
+}
+
+/// See [`StoreHandle::group`]. Ends the group when dropped, also while unwinding.
+#[must_use = "the group ends when this is dropped"]
+pub struct StoreGroup {
+    tx: sync_mpsc::SyncSender<Op>,
+}
+
+impl Drop for StoreGroup {
+    fn drop(&mut self) {
+        let _ = self.tx.send(Op::GroupEnd);
+    }
 }
 
 /// Sends work to the store's thread. Cheap to clone.
@@ -250,6 +271,7 @@ impl Store {
         };
         let mut conn = Connection::open(&path).map_err(sql)?;
         conn.execute_batch(SCHEMA).map_err(sql)?;
+        add_streak_input_column(&conn).map_err(sql)?;
         let mut recovery = recover(&mut conn)?;
         recovery.events_deleted = apply_retention(&conn, options.event_retention)?;
         take_over(&conn, target, &mut recovery)?;
@@ -303,6 +325,16 @@ impl StoreHandle {
     /// Waits (blocking this thread) while the buffer is full: that is the backpressure. The
     /// store's thread never waits on the async runtime, so this cannot deadlock, and a full
     /// buffer drains within one batch commit.
+    /// Until the guard is dropped, what this handle sends is committed together: an event
+    /// and the paid items it causes reach the disk both or neither, so a crash in between
+    /// cannot leave a recorded (hence deduplicated) event without its items.
+    pub fn group(&self) -> StoreGroup {
+        self.send(Op::GroupStart);
+        StoreGroup {
+            tx: self.tx.clone(),
+        }
+    }
+
     fn send(&self, op: Op) {
         if self.tx.send(op).is_err() {
             tracing::warn!("the store has stopped; a record was not written");
@@ -310,10 +342,20 @@ impl StoreHandle {
     }
 
     /// Stores a streak ledger (before the items it led to can start: same channel, in order).
-    pub fn record_ledger(&self, state: LedgerState) {
+    /// While the streak is open (units seen live, not all settled) its last message goes
+    /// with it: if the process dies before the client's streak timeout, the next start has
+    /// what it needs to settle the streak itself ([`Recovery::open_streaks`]).
+    pub fn record_ledger(&self, state: LedgerState, last: &Input) {
+        let open = !state.ended && state.live > state.settled && !last.is_history;
+        let input = if open {
+            serde_json::to_string(last).ok()
+        } else {
+            None
+        };
         self.send(Op::Ledger {
             at: wall_ms(),
             state,
+            input,
         });
     }
 
@@ -577,6 +619,8 @@ CREATE TABLE IF NOT EXISTS streaks (
     live INTEGER NOT NULL,
     ended INTEGER NOT NULL,
     updated_ms INTEGER NOT NULL,
+    -- The last message (JSON) while the streak is open; NULL once settled.
+    input TEXT,
     PRIMARY KEY (target, user_id, gift_id, group_id)
 );
 ";
@@ -641,6 +685,17 @@ fn recover(conn: &mut Connection) -> Result<Recovery, StoreError> {
     Ok(out)
 }
 
+/// Stores from before open streaks were kept lack `streaks.input`.
+fn add_streak_input_column(conn: &Connection) -> rusqlite::Result<()> {
+    let has = conn
+        .prepare("SELECT 1 FROM pragma_table_info('streaks') WHERE name = 'input'")?
+        .exists([])?;
+    if !has {
+        conn.execute("ALTER TABLE streaks ADD COLUMN input TEXT", [])?;
+    }
+    Ok(())
+}
+
 /// Deletes events and matches older than `keep`; returns the events deleted.
 fn apply_retention(conn: &Connection, keep: Duration) -> Result<u64, StoreError> {
     let cutoff = wall_ms().saturating_sub(i64::try_from(keep.as_millis()).unwrap_or(i64::MAX));
@@ -674,35 +729,67 @@ fn take_over(conn: &Connection, target: &str, out: &mut Recovery) -> Result<(), 
         wall_ms().saturating_sub(at) < i64::try_from(MID_STREAM_WINDOW.as_millis()).unwrap_or(0)
     });
     let mut st = conn.prepare(
-        "SELECT user_id, gift_id, group_id, generation, settled, live, ended FROM streaks WHERE target = ?1",
+        "SELECT user_id, gift_id, group_id, generation, settled, live, ended, input FROM streaks WHERE target = ?1",
     )?;
-    out.ledgers = st
+    let rows: Vec<(LedgerState, Option<String>)> = st
         .query_map(params![target], |r| {
-            Ok(LedgerState {
-                key: StreakKey {
-                    user_id: r.get::<_, i64>(0)? as u64,
-                    gift_id: r.get::<_, i64>(1)? as u64,
-                    group_id: r.get::<_, i64>(2)? as u64,
-                    generation: r.get(3)?,
+            Ok((
+                LedgerState {
+                    key: StreakKey {
+                        user_id: r.get::<_, i64>(0)? as u64,
+                        gift_id: r.get::<_, i64>(1)? as u64,
+                        group_id: r.get::<_, i64>(2)? as u64,
+                        generation: r.get(3)?,
+                    },
+                    settled: r.get(4)?,
+                    live: r.get(5)?,
+                    ended: r.get::<_, i64>(6)? != 0,
                 },
-                settled: r.get(4)?,
-                live: r.get(5)?,
-                ended: r.get::<_, i64>(6)? != 0,
-            })
+                r.get(7)?,
+            ))
         })?
         .collect::<Result<_, _>>()?;
+    for (ledger, input) in rows {
+        let open = !ledger.ended && ledger.live > ledger.settled;
+        if let Some(text) = input.filter(|_| open) {
+            match serde_json::from_str::<Input>(&text) {
+                // Only a message of this very streak can settle it.
+                Ok(i) if i.streak_key() == Some(ledger.key) => out.open_streaks.push(i),
+                Ok(_) => tracing::warn!("a stored open streak does not match its ledger"),
+                Err(e) => tracing::warn!(error = %e, "a stored open streak cannot be read"),
+            }
+        }
+        out.ledgers.push(ledger);
+    }
     Ok(())
 }
 
 fn writer(mut conn: Connection, rx: sync_mpsc::Receiver<Op>, session: i64, target: &str) {
     let mut batch = Vec::with_capacity(BATCH);
     let mut closing = false;
+    // Groups open in the batch: it is not committed while one is (the handler sends a
+    // group's end moments after its start, and never waits on the store in between).
+    let mut open = 0usize;
+    let count = |op: &Op, open: &mut usize| match op {
+        Op::GroupStart => *open += 1,
+        Op::GroupEnd => *open = open.saturating_sub(1),
+        _ => {}
+    };
     while let Ok(first) = rx.recv() {
+        count(&first, &mut open);
         batch.push(first);
-        while batch.len() < BATCH {
-            match rx.try_recv() {
-                Ok(op) => batch.push(op),
-                Err(_) => break,
+        while batch.len() < BATCH || open > 0 {
+            let next = if open > 0 {
+                rx.recv().map_err(|_| ())
+            } else {
+                rx.try_recv().map_err(|_| ())
+            };
+            match next {
+                Ok(op) => {
+                    count(&op, &mut open);
+                    batch.push(op);
+                }
+                Err(()) => break,
             }
         }
         if let Some(i) = batch.iter().position(|op| matches!(op, Op::Close)) {
@@ -749,10 +836,11 @@ fn write_batch(
             "UPDATE items SET status = ?2, reason = ?3, finished_ms = ?4 WHERE id = ?1",
         )?;
         let mut ledger = tx.prepare_cached(
-            "INSERT INTO streaks (target, user_id, gift_id, group_id, generation, settled, live, ended, updated_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+            "INSERT INTO streaks (target, user_id, gift_id, group_id, generation, settled, live, ended, updated_ms, input)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
              ON CONFLICT (target, user_id, gift_id, group_id) DO UPDATE SET generation = excluded.generation,
-             settled = excluded.settled, live = excluded.live, ended = excluded.ended, updated_ms = excluded.updated_ms",
+             settled = excluded.settled, live = excluded.live, ended = excluded.ended, updated_ms = excluded.updated_ms,
+             input = excluded.input",
         )?;
         for op in batch.drain(..) {
             match op {
@@ -824,7 +912,7 @@ fn write_batch(
                 } => {
                     finished.execute(params![to_i64(id), status, reason, at])?;
                 }
-                Op::Ledger { at, state } => {
+                Op::Ledger { at, state, input } => {
                     ledger.execute(params![
                         target,
                         to_i64(state.key.user_id),
@@ -834,12 +922,13 @@ fn write_batch(
                         state.settled,
                         state.live,
                         state.ended,
-                        at
+                        at,
+                        input
                     ])?;
                 }
                 Op::Query(q) => queries.push(q),
                 Op::Flush(tx) => acks.push(tx),
-                Op::Close => {}
+                Op::Close | Op::GroupStart | Op::GroupEnd => {}
             }
         }
     }
