@@ -8,7 +8,7 @@
 // - log rows the backend holds, and every event of the flood accounted for;
 // - RSS of the app process and its WebKit processes after 100,000 rows (beside an empty
 //   Tauri window's, when `--floor-bin` names one);
-// - time back to idle CPU after the flood.
+// - CPU while the lanes drain the flood's paid backlog, and the time back to idle CPU.
 //
 // Usage (from the repository root, after `npm ci --prefix e2e`):
 //   npm --prefix ui run build
@@ -211,6 +211,19 @@ async function main() {
     const stats = await invoke(browser, "session_stats", {});
     const eventsInStore = (stats.events ?? []).reduce((s, c) => s + c.count, 0);
 
+    // While the lanes drain the flood's paid backlog (paced like a real server): CPU of the
+    // app and of WebKit over 10 s, and how much is left.
+    const depth = async () => (await invoke(browser, "feed_snapshot", {})).status.queueDepth;
+    const depth0 = await depth();
+    const a0 = cpuTicks([procs.app]);
+    const w0 = cpuTicks(procs.webkit);
+    const tDrain = Date.now();
+    await sleep(10_000);
+    const drainSecs = (Date.now() - tDrain) / 1000;
+    const drainApp = (cpuTicks([procs.app]) - a0) / CLK_TCK / drainSecs;
+    const drainWebkit = (cpuTicks(procs.webkit) - w0) / CLK_TCK / drainSecs;
+    const depth1 = await depth();
+
     // Back to idle: CPU of the app and its WebKit processes under 5% of one core for 1 s.
     const pids = [procs.app, ...procs.webkit];
     let idleAt = null;
@@ -246,7 +259,8 @@ async function main() {
       floor
         ? `empty Tauri window: app ${fmt(floor.app)} MB, WebKit ${fmt(floor.webkit)} MB (over it: app +${fmt(mem.app - floor.app)} MB, WebKit +${fmt(mem.webkit - floor.webkit)} MB)`
         : "empty Tauri window: not measured (pass --floor-bin)",
-      `back to idle CPU: ${idleAt ? `${((idleAt - drained) / 1000).toFixed(1)} s after the last event was logged` : "not within 60 s"}`,
+      `while the queue drains (${depth0} → ${depth1} items in ${drainSecs.toFixed(0)} s): app ${fmt(drainApp * 100)} %, WebKit ${fmt(drainWebkit * 100)} % of a core`,
+      `back to idle CPU: ${idleAt ? `${((idleAt - drained) / 1000).toFixed(1)} s after the last event was logged` : `not within 70 s (${await depth()} items still queued)`}`,
     ];
     console.log(lines.join("\n"));
   } finally {

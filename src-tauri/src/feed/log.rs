@@ -437,6 +437,11 @@ impl LogRing {
         self.added > 0 || self.traces_changed
     }
 
+    /// Whether rows were added since the last batch.
+    pub fn rows_added(&self) -> bool {
+        self.added > 0
+    }
+
     pub fn push(&mut self, at_ms: i64, new: NewRow) -> u32 {
         let id = self.next_id;
         self.next_id = self.next_id.wrapping_add(1).max(1);

@@ -40,6 +40,10 @@ pub use stats::{GifterGift, GifterView};
 /// The most batches a second the window receives.
 pub const BATCHES_PER_SECOND: u32 = 20;
 const BATCH_GAP: Duration = Duration::from_millis(1000 / BATCHES_PER_SECOND as u64);
+/// The shortest gap before a batch that carries no new log rows (a lane draining its backlog,
+/// the status bar): such progress reads fine at 4 frames a second, and every batch costs the
+/// window a repaint, which is most of its work without a GPU.
+const QUIET_GAP: Duration = Duration::from_millis(250);
 /// How long the next batch waits for the window to say it has painted the previous one. A
 /// window that is busy gets fewer, larger batches instead of a queue of them in front of the
 /// streamer's clicks; a window that reloads or stops answering slows the feed to one batch per
@@ -445,19 +449,32 @@ impl Feed {
     }
 
     /// Sends batches through `emit` until the task is dropped: after each batch it waits
-    /// [`BATCH_GAP`], so changes in that time travel together in the next one.
+    /// [`BATCH_GAP`] (and the window's acknowledgement), so changes in that time travel
+    /// together in the next one; a batch without new log rows waits for [`QUIET_GAP`].
     pub async fn run_batches(
         self: Arc<Self>,
         status: impl Fn() -> StatusSnapshot,
         mut emit: impl FnMut(FeedBatch),
     ) {
+        let mut last_sent: Option<tokio::time::Instant> = None;
         loop {
             self.wake.notified().await;
+            if let Some(at) = last_sent {
+                // New log rows end the wait at once.
+                let until = at + QUIET_GAP;
+                while !self.lock().log.rows_added() {
+                    tokio::select! {
+                        () = tokio::time::sleep_until(until) => break,
+                        () = self.wake.notified() => {}
+                    }
+                }
+            }
             self.refresh_lanes();
             let batch = self.lock().take_batch(status(), wall_ms());
             let sent = batch.as_ref().map(|b| b.seq);
             if let Some(batch) = batch {
                 emit(batch);
+                last_sent = Some(tokio::time::Instant::now());
             }
             tokio::time::sleep(BATCH_GAP).await;
             if let Some(seq) = sent {

@@ -868,3 +868,57 @@ fn an_item_seen_in_a_snapshot_and_evicted_before_the_next_batch_is_removed() {
     assert!(b.removed_items.contains(&1), "{:?}", b.removed_items);
     assert!(b.items.iter().all(|i| i.id != 1));
 }
+
+#[tokio::test(start_paused = true)]
+async fn queue_progress_alone_is_sent_four_times_a_second_and_new_rows_at_once() {
+    let feed = Feed::new(1_000);
+    let sent = Arc::new(std::sync::Mutex::new(Vec::<(
+        tokio::time::Instant,
+        FeedBatch,
+    )>::new()));
+    let sink = sent.clone();
+    let task = tokio::spawn(feed.clone().run_batches(status, move |b| {
+        sink.lock().unwrap().push((tokio::time::Instant::now(), b));
+    }));
+    // A lane drains its backlog: an item finishes every 10 ms for 2 s, no new events.
+    let items: Vec<_> = (1..=200u64).map(|i| item(i, i, "minecraft")).collect();
+    for it in &items {
+        feed.lock().apply(upd(it, ItemStatus::Queued));
+    }
+    feed.poke();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let start = sent.lock().unwrap().len();
+    for it in &items {
+        feed.lock().apply(upd(it, ItemStatus::Done));
+        feed.poke();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let drain: Vec<_> = sent.lock().unwrap()[start..].to_vec();
+    assert!(
+        (6..=10).contains(&drain.len()),
+        "{} batches for 2 s of queue progress",
+        drain.len()
+    );
+    for w in drain.windows(2) {
+        assert!(w[1].0 - w[0].0 >= Duration::from_millis(250));
+    }
+    // A new event does not wait for the quiet gap: it goes out after the usual 50 ms.
+    let before = sent.lock().unwrap().len();
+    feed.lock().apply(upd(&items[0], ItemStatus::Done));
+    feed.poke();
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    let t0 = tokio::time::Instant::now();
+    feed.client_event(&chat(1, user(1, "v", "V"), "hi"));
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    let after = sent.lock().unwrap()[before..].to_vec();
+    let row_batch = after
+        .iter()
+        .find(|(_, b)| b.log.added > 0)
+        .expect("the row was sent");
+    assert!(
+        row_batch.0 - t0 <= Duration::from_millis(55),
+        "{:?}",
+        row_batch.0 - t0
+    );
+    task.abort();
+}
