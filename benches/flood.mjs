@@ -148,8 +148,23 @@ function pct(values, p) {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 }
 
+/**
+ * The app paints without GL compositing where the machine has no GPU render node
+ * (`src-tauri/src/rendering.rs`); the floor window gets the same, so both are drawn alike.
+ */
+function compositingOff() {
+  if (process.env.WEBKIT_DISABLE_COMPOSITING_MODE !== undefined) return true;
+  try {
+    return !readdirSync("/dev/dri").some((n) => n.startsWith("renderD"));
+  } catch {
+    return true;
+  }
+}
+
 async function floorFigures(bin) {
-  const child = spawn(bin, [], { stdio: "ignore" });
+  const env = { ...process.env };
+  if (compositingOff()) env.WEBKIT_DISABLE_COMPOSITING_MODE ??= "1";
+  const child = spawn(bin, [], { stdio: "ignore", env });
   await sleep(5000);
   const all = tree(child.pid);
   const figures = {
@@ -249,7 +264,7 @@ async function main() {
     void PAGE_SIZE;
 
     const lines = [
-      `flood: ${RATE} events/s for ${SECONDS} s (${TOTAL} events, seed 11)`,
+      `flood: ${RATE} events/s for ${SECONDS} s (${TOTAL} events, seed 11); WebKit ${compositingOff() ? "paints on the CPU (no GPU render node)" : "composites with the GPU"}`,
       `batches reaching the window: ${batchesPerSec.toFixed(1)}/s`,
       `click-to-paint during the flood: p50 ${fmt(pct(latencies, 50))} ms, p95 ${fmt(pct(latencies, 95))} ms, max ${fmt(Math.max(...latencies))} ms (${latencies.length} clicks)`,
       `log rows: ${page?.lastId ?? 0} added, ${page?.total ?? 0} held (ring); events in the store: ${eventsInStore}`,

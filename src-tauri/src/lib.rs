@@ -14,6 +14,7 @@ pub mod live;
 pub mod logging;
 pub mod paths;
 pub mod queue;
+pub mod rendering;
 pub mod setup;
 pub mod stats;
 pub mod status;
@@ -84,6 +85,7 @@ struct LogGuard(#[allow(dead_code)] tracing_appender::non_blocking::WorkerGuard)
 
 /// Runs the desktop app until its window is closed.
 pub fn run() {
+    rendering::choose();
     // First: a second launch only focuses this window and exits, so two processes never
     // resume the same queue.
     let single = tauri_plugin_single_instance::init(|app, _args, _cwd| {
