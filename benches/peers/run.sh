@@ -128,14 +128,32 @@ fi
 FILES=("$CORPUS"/*.ltrec)
 echo "== corpus: ${#FILES[@]} streams, $(du -sh "$CORPUS" | cut -f1)"
 "$OURS" mix "${FILES[@]}" | tee "$WORK/mix.json"
+python3 - "$WORK/mix.json" <<'CHECK'
+import json, sys
+m = json.load(open(sys.argv[1]))
+problems = [what for what, bad in [
+    ("fewer than 20,000 messages", m["messages"] < 20_000),
+    ("msg frames not all gzip'd", m["gzip_frames"] != m["msg_frames"]),
+    ("fewer than 6 message types", len(m["methods"]) < 6),
+    ("no batches of 6+ messages", m["messages_per_frame"].get("6-10", 0) + m["messages_per_frame"].get("11-20", 0) == 0),
+    ("no gift streak of several messages", m["streaks_with_several_messages"] == 0),
+] if bad]
+if problems:
+    sys.exit("the corpus is not what the comparison needs: " + "; ".join(problems))
+CHECK
 
 # ---- 4. in-process, warm
 RES=$WORK/results
 mkdir -p "$RES"
+load() { echo "   (load average $(cut -d' ' -f1 /proc/loadavg) on $(nproc) cores)"; }
 echo "== in-process, ${SECS}s each"
+load
 "$OURS" bench ours "$SECS" "${FILES[@]}" | tee "$RES/ours.json"
+load
 "$OURS" bench limit "$SECS" "${FILES[@]}" | tee "$RES/limit.json"
+load
 "$WORK/venv/bin/python" "$HERE/tiktoklive_driver.py" bench "$SECS" "${FILES[@]}" | tee "$RES/tiktoklive.json"
+load
 node "$WORK/npm/connector_driver.mjs" bench "$SECS" "${FILES[@]}" | tee "$RES/connector.json"
 
 # ---- 5. whole process, from start, output to a file as a user would
@@ -145,15 +163,25 @@ whole() {
   shift
   local t0 t1
   t0=$(date +%s.%N)
-  /usr/bin/time -f '%M' -o "$RES/$name.rss" "$@" >"$RES/$name.jsonl"
+  /usr/bin/time -f '%M %U %S' -o "$RES/$name.time" "$@" >"$RES/$name.jsonl"
   t1=$(date +%s.%N)
-  python3 -c 'import json,sys; print(json.dumps({"driver": sys.argv[1], "wall_s": float(sys.argv[3]) - float(sys.argv[2]), "peak_rss_kib": int(open(sys.argv[4]).read().split()[-1]), "lines": sum(1 for _ in open(sys.argv[5], "rb"))}))' \
-    "$name" "$t0" "$t1" "$RES/$name.rss" "$RES/$name.jsonl" | tee -a "$RES/whole.json"
+  python3 -c '
+import json, sys
+name, t0, t1, timing, out = sys.argv[1:]
+rss, user, system = open(timing).read().split()[-3:]
+data = open(out, "rb").read()
+print(json.dumps({"driver": name, "wall_s": float(t1) - float(t0),
+                  "cpu_s": float(user) + float(system), "peak_rss_kib": int(rss),
+                  "lines": data.count(b"\n"), "bytes_out": len(data)}))
+' "$name" "$t0" "$t1" "$RES/$name.time" "$RES/$name.jsonl" | tee -a "$RES/whole.json"
   rm -f "$RES/$name.jsonl"
 }
 rm -f "$RES/whole.json"
+load
 for i in 1 2 3; do whole ours "$CLI" decode "${FILES[@]}"; done
+load
 whole tiktoklive "$WORK/venv/bin/python" "$HERE/tiktoklive_driver.py" print "${FILES[@]}"
+load
 whole connector node "$WORK/npm/connector_driver.mjs" print "${FILES[@]}"
 
 # ---- 6. the table
