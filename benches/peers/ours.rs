@@ -8,7 +8,8 @@
 //! ```text
 //! peers export OUT_DIR REC...        copy each recording's websocket frames (kind 2) to OUT_DIR
 //! peers mix REC...                   what the corpus holds (frames, gzip, types, batches, streaks)
-//! peers bench ours|limit SECS REC... warm passes over the frames, one JSON line of results
+//! peers bench ours|limit|gunzip SECS REC...
+//!                                    warm passes over the frames, one JSON line of results
 //! ```
 //!
 //! Each recording is one stream: `ours` gives each its own `Dispatcher`, as the client does
@@ -38,7 +39,8 @@ fn main() -> ExitCode {
         Some("mix") if args.len() >= 2 => load(&args[1..]).map(|s| mix(&s)),
         Some("bench") if args.len() >= 4 => bench(&args[1], &args[2], &args[3..]),
         _ => Err(
-            "usage: peers export OUT_DIR REC... | mix REC... | bench ours|limit SECS REC...".into(),
+            "usage: peers export OUT_DIR REC... | mix REC... | bench ours|limit|gunzip SECS REC..."
+                .into(),
         ),
     };
     match result {
@@ -284,6 +286,30 @@ fn limit_pass(streams: &Streams) -> Pass {
     pass
 }
 
+/// Only the push frame and the inflate of its payload: what any decoder pays before the first
+/// protobuf field of the fetch result (the floor under the limit).
+fn gunzip_pass(streams: &Streams) -> Pass {
+    let mut pass = Pass::default();
+    let mut decoder = FrameDecoder::new();
+    for raw in streams.iter().flatten() {
+        let Ok(f) = decoder.push_frame(raw) else {
+            pass.errors += 1;
+            continue;
+        };
+        if f.payload_type != payload_type::MSG {
+            continue;
+        }
+        match decoder.payload(&f) {
+            Ok(body) => {
+                pass.events += 1;
+                std::hint::black_box(body);
+            }
+            Err(_) => pass.errors += 1,
+        }
+    }
+    pass
+}
+
 /// Peak resident set of this process (VmHWM), in KiB.
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -311,12 +337,15 @@ fn bench(which: &str, secs: &str, paths: &[String]) -> Result<(), String> {
     let run: fn(&Streams) -> Pass = match which {
         "ours" => ours_pass,
         "limit" => limit_pass,
-        _ => return Err(format!("unknown driver {which:?} (ours, limit)")),
+        "gunzip" => gunzip_pass,
+        _ => return Err(format!("unknown driver {which:?} (ours, limit, gunzip)")),
     };
     let secs: f64 = secs
         .parse()
         .map_err(|_| format!("{secs:?} is not seconds"))?;
     let streams = load(paths)?;
+    // The gunzip floor does not read the messages: count them once with the limit's loop.
+    let messages = limit_pass(&streams).messages;
     let first = run(&streams);
     let (mut rates, mut cpu_rates) = (Vec::new(), Vec::new());
     let started = Instant::now();
@@ -327,14 +356,15 @@ fn bench(which: &str, secs: &str, paths: &[String]) -> Result<(), String> {
         if pass.messages != first.messages || pass.events != first.events {
             return Err("two passes over the same frames gave different counts".into());
         }
-        rates.push(pass.messages as f64 / dt);
-        cpu_rates.push(pass.messages as f64 / dc);
+        rates.push(messages as f64 / dt);
+        cpu_rates.push(messages as f64 / dc);
     }
     rates.sort_by(f64::total_cmp);
     cpu_rates.sort_by(f64::total_cmp);
     let line = serde_json::json!({
         "driver": which,
-        "messages": first.messages,
+        // What this driver itself went through (the gunzip floor reads no messages).
+        "messages": if which == "gunzip" { messages } else { first.messages },
         "events": first.events,
         "errors": first.errors,
         "passes": rates.len(),

@@ -16,7 +16,8 @@
 #      batched and streaky);
 #   4. in-process, warm: decode + dispatch to typed events over the whole corpus, repeated for
 #      $SECS seconds (at least 3 passes, median pass): ours, the bare gunzip + prost limit,
-#      TikTokLive's own path, TikTok-Live-Connector's own path (see each driver's header);
+#      push frame + gunzip alone (the floor under any decoder), TikTokLive's own path,
+#      TikTok-Live-Connector's own path (see each driver's header);
 #   5. whole process, as a user would: `livetrigger-cli decode FILES > out` against each peer's
 #      smallest script that reads the same files and prints one JSON line per message;
 #   6. prints the table (table.py) and fails when the drivers did not see the same messages.
@@ -151,6 +152,8 @@ load
 "$OURS" bench ours "$SECS" "${FILES[@]}" | tee "$RES/ours.json"
 load
 "$OURS" bench limit "$SECS" "${FILES[@]}" | tee "$RES/limit.json"
+load
+"$OURS" bench gunzip "$SECS" "${FILES[@]}" | tee "$RES/gunzip.json"
 load
 "$WORK/venv/bin/python" "$HERE/tiktoklive_driver.py" bench "$SECS" "${FILES[@]}" | tee "$RES/tiktoklive.json"
 load
