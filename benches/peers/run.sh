@@ -2,7 +2,8 @@
 # Side by side with the reference libraries (issue 12): one script, one run, one machine, the
 # same bytes for everyone.
 #
-#   benches/peers/run.sh            # from the repository root; about 10 minutes on 2 cores
+#   benches/peers/run.sh            # from the repository root; about 25 minutes on 2 cores
+#                                   # (TikTokLive printing JSON takes 14 of them)
 #
 # What it does, in order:
 #   1. installs the pinned reference libraries into a new temporary folder (a Python venv with
