@@ -336,7 +336,10 @@ fn print_fetch(out: &mut impl Write, fetch: Option<FetchResult>) -> std::io::Res
             Ok(msg) => json::message(&msg),
             Err(err) => json::decode_error(&err),
         };
-        writeln!(out, "{line}")?;
+        // Straight into the writer: `Display` for a `Value` goes through `fmt::Write` one
+        // piece at a time, which cost a tenth of `decode` (same bytes either way).
+        serde_json::to_writer(&mut *out, &line)?;
+        out.write_all(b"\n")?;
     }
     Ok(())
 }
