@@ -156,7 +156,7 @@ ipc! {
         fn setup_simulate::rule_test_fire(rule_id: String) -> u32;
     }
     events {
-        /// Everything changed since the previous batch (at most 20 a second).
+        /// Everything changed since the previous batch (at most 10 a second).
         FeedBatch(FeedBatch) = "feed-batch";
     }
     types [ErrorCode, IpcError, AppInfo, ConnectionState, OutputHealth, RoomStats, StatusSnapshot, ConnectRequest, LaneView, QueueItemView, LaneOp, Count, GifterGift, GifterView, StatsView, GiftView, CatalogSource, CatalogView, GiftInfo, LogRow, LogQuery, LogPage, LogCursor, TraceMatch, TraceSkip, TraceItem, TraceView, FeedBatch, FeedSnapshot, ExportFormat, ProfileDoc, BackupView, TemplatePreview, SettingsView, SettingsUpdate, RconTestResult, DemoView, SimulateRequest, SoundDeviceView]

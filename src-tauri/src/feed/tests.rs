@@ -363,7 +363,7 @@ fn exports_keep_hostile_names_as_data() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn batches_are_paced_to_twenty_a_second() {
+async fn batches_are_paced_to_batches_per_second() {
     let feed = Feed::new(100_000);
     let batches = Arc::new(std::sync::Mutex::new(Vec::<FeedBatch>::new()));
     let sink = batches.clone();
@@ -379,12 +379,17 @@ async fn batches_are_paced_to_twenty_a_second() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     task.abort();
     let batches = batches.lock().unwrap();
+    let most = 2 * BATCHES_PER_SECOND as usize;
     assert!(
-        batches.len() <= 2 * 20 + 2,
+        batches.len() <= most + 2,
         "{} batches in 2 s",
         batches.len()
     );
-    assert!(batches.len() >= 30, "it keeps flowing: {}", batches.len());
+    assert!(
+        batches.len() >= most * 3 / 4,
+        "it keeps flowing: {}",
+        batches.len()
+    );
     let rows: u32 = batches.iter().map(|b| b.log.added).sum();
     assert_eq!(rows, 4_000, "every row is announced");
     for w in batches.windows(2) {

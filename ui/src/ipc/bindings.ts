@@ -530,7 +530,7 @@ export const commands = {
 
 export const events = {
   /**
-   * Everything changed since the previous batch (at most 20 a second).
+   * Everything changed since the previous batch (at most 10 a second).
    */
   feedBatch: (handler: (payload: FeedBatch) => void): Promise<UnlistenFn> =>
     listen<FeedBatch>("feed-batch", (event) => handler(event.payload)),

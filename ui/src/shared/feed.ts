@@ -1,4 +1,4 @@
-// The store of everything the backend pushes, fed by `feed-batch` events (at most 20 a
+// The store of everything the backend pushes, fed by `feed-batch` events (at most 10 a
 // second). Each batch has a sequence number: on load, and whenever one is missing, the store
 // asks for a snapshot and goes on from there, so it is never silently wrong.
 import { create } from "zustand";
