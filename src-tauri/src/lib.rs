@@ -84,7 +84,14 @@ pub fn start_engine<R: Runtime>(app: &AppHandle<R>) {
 struct LogGuard(#[allow(dead_code)] tracing_appender::non_blocking::WorkerGuard);
 
 /// Runs the desktop app until its window is closed.
+/// When this process started (`run` was called).
+pub fn started() -> std::time::Instant {
+    static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    *STARTED.get_or_init(std::time::Instant::now)
+}
+
 pub fn run() {
+    started();
     rendering::choose();
     // First: a second launch only focuses this window and exits, so two processes never
     // resume the same queue.
