@@ -15,6 +15,10 @@ use serde::{Deserialize, Serialize};
 use tiktok_live::event::Event;
 use ts_rs::TS;
 
+/// How far (in rows) the engine may be past a row before the row's links are forgotten. The
+/// engine handles events in the order their rows were added, so this only has to cover small
+/// differences between the two orders.
+const LINK_SLACK: u32 = 20_000;
 /// Rows kept when nothing else is configured.
 pub const DEFAULT_CAPACITY: usize = 100_000;
 /// The most rows one page request returns.
@@ -366,6 +370,10 @@ pub struct LogRing {
     added: u32,
     /// Rows waiting for the engine's `Event`, by message id.
     unlinked: HashMap<u64, VecDeque<u32>>,
+    /// (row, message id) of the rows put in `unlinked` and `by_msg`, oldest first, to forget
+    /// them once the engine is [`LINK_SLACK`] rows past them.
+    unlinked_order: VecDeque<(u32, u64)>,
+    by_msg_order: VecDeque<(u32, u64)>,
     /// The newest linked row per message id (matches and items follow it).
     by_msg: HashMap<u64, u32>,
     /// The row of each item that is not final yet.
@@ -388,6 +396,8 @@ impl LogRing {
             added: 0,
             unlinked: HashMap::new(),
             by_msg: HashMap::new(),
+            unlinked_order: VecDeque::new(),
+            by_msg_order: VecDeque::new(),
             item_rows: HashMap::new(),
             lag_until: None,
             engine_on: false,
@@ -448,6 +458,7 @@ impl LogRing {
         let traced = new.engine_kind.is_some();
         if traced && !new.history {
             self.unlinked.entry(new.msg_id).or_default().push_back(id);
+            self.unlinked_order.push_back((id, new.msg_id));
         }
         let gift = new.gift.map(|g| self.row_gift(g));
         self.entries.push_back(Entry {
@@ -488,6 +499,34 @@ impl LogRing {
             gift: shared,
             count: g.count,
             coins: g.coins,
+        }
+    }
+
+    /// Forgets link entries of rows before `row`: the engine handles events in the order
+    /// their rows were added, so it has passed them for good (their updates have come, or it
+    /// never reports them, as with coalesced likes). Without this the maps hold an entry per
+    /// such row until the ring's own limit, 17 MB in a flood.
+    fn forget_links_before(&mut self, row: u32) {
+        while let Some(&(r, msg)) = self.unlinked_order.front() {
+            if r >= row {
+                break;
+            }
+            self.unlinked_order.pop_front();
+            if let Some(rows) = self.unlinked.get_mut(&msg) {
+                rows.retain(|&x| x != r);
+                if rows.is_empty() {
+                    self.unlinked.remove(&msg);
+                }
+            }
+        }
+        while let Some(&(r, msg)) = self.by_msg_order.front() {
+            if r >= row {
+                break;
+            }
+            self.by_msg_order.pop_front();
+            if self.by_msg.get(&msg) == Some(&r) {
+                self.by_msg.remove(&msg);
+            }
         }
     }
 
@@ -550,6 +589,8 @@ impl LogRing {
             self.unlinked.remove(&msg_id);
         }
         self.by_msg.insert(msg_id, row);
+        self.by_msg_order.push_back((row, msg_id));
+        self.forget_links_before(row.saturating_sub(LINK_SLACK));
         self.traces_changed = true;
         if let Some(e) = self.entry_mut(row) {
             e.flags |= SEEN;
@@ -925,5 +966,34 @@ mod compact_tests {
             "{}",
             std::mem::size_of::<Entry>()
         );
+    }
+
+    #[test]
+    fn links_of_rows_the_engine_passed_are_forgotten_and_recent_ones_still_work() {
+        let mut ring = LogRing::new(200_000);
+        let traced = |msg: u64| NewRow {
+            engine_kind: Some(EventKind::Like),
+            msg_id: msg,
+            ..new_row("like", Some("v"), Some("v"), "liked", None, None)
+        };
+        // 100,000 likes; the engine reports one in ten (it coalesces the rest).
+        for msg in 1..=100_000u64 {
+            ring.push(0, traced(msg));
+            if msg % 10 == 0 {
+                ring.engine_event(EventKind::Like, msg);
+            }
+        }
+        let bound = LINK_SLACK as usize + 10;
+        assert!(ring.unlinked.len() <= bound, "{}", ring.unlinked.len());
+        assert!(ring.by_msg.len() <= bound / 10 + 1, "{}", ring.by_msg.len());
+        assert!(ring.unlinked_order.len() <= bound);
+        // A row the engine reports late, but within the slack, is still linked and traced.
+        let late = 100_000 - u64::from(LINK_SLACK) / 2 + 1;
+        assert_eq!(late % 10, 1, "not reported yet");
+        ring.engine_event(EventKind::Like, late);
+        let row = u32::try_from(late).unwrap();
+        assert!(ring.entry(row).unwrap().flags & SEEN != 0);
+        ring.matched("like-rule", late, 1);
+        assert_eq!(ring.entry(row).unwrap().fired, 1);
     }
 }
