@@ -186,7 +186,8 @@ async function main() {
     "--seed",
     "11",
   ]);
-  const app = await launchApp();
+  // The app draws the way it would for a streamer on this machine (see rendering.rs).
+  const app = await launchApp({ rendering: "app" });
   const { browser } = app;
   try {
     const bin = process.env.LIVETRIGGER_BIN;

@@ -122,8 +122,14 @@ export function starterProfile({ port, password }) {
 /**
  * Launches the app with its own data folder and returns `{browser, dataDir, stop}`. `files`
  * are written into the data folder first (e.g. `{"profile.json": ...}`).
+ *
+ * `rendering: "composited"` (the default) keeps WebKit's GL compositing on even without a GPU:
+ * WebKitWebDriver's screenshots never return from a page painted without it (observed under
+ * Xvfb: every screenshot timed out after 120 s). `"app"` leaves the choice to the app
+ * (`src-tauri/src/rendering.rs`: no GPU render node, no compositing), which is what a streamer
+ * without a GPU gets; tests in that mode take no screenshots.
  */
-export async function launchApp({ files = {} } = {}) {
+export async function launchApp({ files = {}, rendering = "composited" } = {}) {
   const port = await freePort();
   const nativePort = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), "livetrigger-e2e-"));
@@ -134,7 +140,12 @@ export async function launchApp({ files = {} } = {}) {
   const logFd = openSync(logPath, "w");
   // Its own process group, so stopping it also stops WebKitWebDriver and the app.
   const driver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
-    env: { ...process.env, LIVETRIGGER_DATA_DIR: dataDir },
+    env: {
+      ...process.env,
+      LIVETRIGGER_DATA_DIR: dataDir,
+      // WebKit reads "0" as "do not disable"; the app leaves a variable the user set alone.
+      ...(rendering === "composited" ? { WEBKIT_DISABLE_COMPOSITING_MODE: "0" } : {}),
+    },
     stdio: ["ignore", logFd, logFd],
     detached: true,
   });
