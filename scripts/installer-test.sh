@@ -3,10 +3,13 @@
 # checks what it put on disk, starts the INSTALLED app under Xvfb (from its desktop entry, and
 # through WebDriver to see the Connect view render), then uninstalls it.
 #
-#   scripts/installer-test.sh [--debug] [--no-build] [--mode system|extract] [--appimage]
+#   scripts/installer-test.sh [--debug] [--bundle-only | --no-build] [--mode system|extract] [--appimage]
 #
-#   --debug      bundle the debug build (what scripts/test.sh already compiled; CI uses this)
-#                instead of the optimised release build (what a release ships).
+#   (default)    `tauri build`: build the UI and the optimised release binary, then bundle.
+#   --debug      use the debug build instead of the release build.
+#   --bundle-only  `tauri bundle`: package the binary that is already built, compile nothing.
+#                `--debug --bundle-only` is what CI runs, right after scripts/test.sh has built
+#                the debug binary with the same features.
 #   --no-build   test the bundles already in $CARGO_TARGET_DIR/{release,debug}/bundle/.
 #   --mode system   `dpkg -i` + `apt-get -f install`, then `dpkg -r` (needs root; the default
 #                   as root, and what CI runs).
@@ -17,13 +20,14 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 PROFILE=release
-BUILD=1
+BUILD=build
 MODE=
 APPIMAGE=0
 while (($#)); do
   case "$1" in
     --debug) PROFILE=debug ;;
-    --no-build) BUILD=0 ;;
+    --bundle-only) BUILD=bundle ;;
+    --no-build) BUILD=none ;;
     --mode) MODE=${2:?--mode needs system or extract}; shift ;;
     --appimage) APPIMAGE=1 ;;
     *) echo "unknown option: $1 (see the top of $0)" >&2; exit 2 ;;
@@ -45,15 +49,18 @@ BUNDLE_DIR="$CARGO_TARGET_DIR/$PROFILE/bundle"
 DEB="$BUNDLE_DIR/deb/${PRODUCT}_${VERSION}_amd64.deb"
 APPIMAGE_FILE="$BUNDLE_DIR/appimage/${PRODUCT}_${VERSION}_amd64.AppImage"
 
-if ((BUILD)); then
+if [ "$BUILD" != none ]; then
   bundles=deb
   ((APPIMAGE)) && bundles=deb,appimage
-  flags=(--bundles "$bundles" --ci)
+  # The app's own feature on top of the tauri/custom-protocol the CLI adds: the feature set
+  # of scripts/test.sh's `--features livetrigger/custom-protocol`.
+  flags=(--bundles "$bundles" --ci --features custom-protocol)
   [ "$PROFILE" = debug ] && flags+=(--debug)
-  step "tauri build ${flags[*]}"
-  # The same feature set as scripts/test.sh (`livetrigger/custom-protocol`), so the debug
-  # bundle reuses CI's build instead of compiling the app again.
-  CARGO_BUILD_JOBS=$JOBS ui/node_modules/.bin/tauri build "${flags[@]}" --features custom-protocol
+  if [ "$BUILD" = bundle ]; then
+    [ -x "$CARGO_TARGET_DIR/$PROFILE/$BIN" ] || fail "no $CARGO_TARGET_DIR/$PROFILE/$BIN to bundle (build it first)"
+  fi
+  step "tauri $BUILD ${flags[*]}"
+  CARGO_BUILD_JOBS=$JOBS ui/node_modules/.bin/tauri "$BUILD" "${flags[@]}"
 fi
 [ -f "$DEB" ] || fail "no $DEB (build it, or drop --no-build)"
 
@@ -103,7 +110,8 @@ check_linked_libs() {
 
 # What the package installed below ROOT (/ for a real install).
 check_installed_files() {
-  local root=$1 exe="$1/usr/bin/$BIN" desktop icon size dims
+  local root=${1%/} desktop icon size dims exe
+  exe="$root/usr/bin/$BIN"
   [ -x "$exe" ] || fail "$exe is missing or not executable"
   file -L "$exe" | grep -q 'ELF 64-bit LSB pie executable' || fail "$exe is not an x86-64 program"
   if ldd "$exe" | grep -q 'not found'; then ldd "$exe" | grep 'not found'; fail "$exe misses libraries"; fi

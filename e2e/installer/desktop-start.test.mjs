@@ -49,6 +49,15 @@ test("the desktop entry's Exec line opens the LiveTrigger window", { timeout: 60
       assert.ok(Date.now() < deadline, `no LiveTrigger window appeared within 30 s:\n${stderr}`);
       await sleep(200);
     }
+    // Launchers match the window to its entry (icon, "running" marker) by WM_CLASS, which
+    // xwininfo prints as ("instance" "Class") after the title.
+    const wmClass = /StartupWMClass=(.+)/.exec(readFileSync(desktopFile, "utf8"))?.[1]?.trim();
+    assert.ok(wmClass, `${desktopFile} has no StartupWMClass`);
+    const classes = windowsTitled("LiveTrigger").map((l) => /\("([^"]*)" "([^"]*)"\)/.exec(l)?.slice(1) ?? []);
+    assert.ok(
+      classes.some((pair) => pair.includes(wmClass)),
+      `no LiveTrigger window has WM_CLASS ${wmClass}: ${JSON.stringify(classes)}`,
+    );
     // First start writes the starter profile into the data folder it was given.
     const profile = join(dataDir, "profile.json");
     while (!existsSync(profile)) {
