@@ -68,6 +68,8 @@ if [ "$BUILD" != none ]; then
   CARGO_BUILD_JOBS=$JOBS ui/node_modules/.bin/tauri "$BUILD" "${flags[@]}"
 fi
 [ -f "$DEB" ] || fail "no $DEB (build it, or drop --no-build)"
+# The bundler's unpacked staging copy (a second copy of the binary: 370 MiB for debug).
+rm -rf "${DEB%.deb}"
 
 step "package metadata ($DEB)"
 field() { dpkg-deb -f "$DEB" "$1"; }
