@@ -43,6 +43,11 @@ ALSA_CONFIG_PATH="$ROOT/.ci/asound-null.conf" \
 step "e2e: the real window under Xvfb"
 xvfb-run -a -s "-screen 0 1280x800x24" npm --prefix e2e test
 
+# --- installers (issue 12): package the debug build just made as a .deb (no compiling), install
+# it (dpkg -i as root, else dpkg -x), check it, start the installed app under Xvfb, remove it.
+step "installer: .deb of the debug build, installed, started, removed"
+bash scripts/installer-test.sh --debug --bundle-only
+
 step "fuzz smoke (every cargo-fuzz target for a few seconds over its corpus)"
 bash scripts/fuzz-smoke.sh
 
