@@ -397,6 +397,8 @@ async fn throughput() {
         );
     }
     println!("throughput: highest sustained rate {best:.0} messages/s");
+    // Every message, plus the connect and the stream's end.
+    assert_eq!(expected, frames * 100 + 2, "every event stored");
     for r in &rows {
         assert_eq!(r.stored, expected, "{}: every event stored", r.label);
     }
@@ -518,6 +520,8 @@ async fn rss() {
         anon as f64 / 1024.0,
     );
     assert!(pushed >= limit, "the simulator pushed the whole flood");
+    // Every message, plus the connect.
+    assert_eq!(stored, pushed + 1, "every event stored");
     sim.shutdown().await;
 }
 
