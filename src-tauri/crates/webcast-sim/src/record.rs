@@ -140,6 +140,10 @@ pub struct Pushed {
     pub gzip: bool,
     /// Whether this frame re-sent earlier messages after a reconnect (a duplicate on purpose).
     pub resent: bool,
+    /// When the socket accepted the frame (tokio's clock): latency benches time the rest of
+    /// the pipeline from here. `None` for replayed frames.
+    #[serde(skip)]
+    pub written_at: Option<Instant>,
 }
 
 /// How a websocket connection ended.

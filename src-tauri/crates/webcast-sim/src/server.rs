@@ -834,6 +834,7 @@ impl Connection {
             methods: messages.iter().map(|m| m.method.clone()).collect(),
             gzip: self.gzip,
             resent,
+            written_at: None,
         };
         let result = FetchResult {
             messages,
@@ -850,6 +851,10 @@ impl Connection {
         if let Err(e) = socket.send(Message::Binary(Bytes::from(bytes))).await {
             return Err(End::Done(format!("write error: {e}")));
         }
+        let pushed = Pushed {
+            written_at: Some(Instant::now()),
+            ..pushed
+        };
         self.frames_sent += 1;
         // Silence starts with the last frame, not at the next push step: a heartbeat that
         // arrives in between must not be answered.

@@ -57,8 +57,11 @@ use registry::{Core, CoreMsg, LaneSpawner, Lanes};
 use report::Reporter;
 
 /// Events waiting for the handler. When full, `submit` waits: the client's own buffer and then
-/// TCP hold the rest, so a burst slows the reader down instead of losing anything.
-const EVENT_BUFFER: usize = 16_384;
+/// TCP hold the rest, so a burst slows the reader down instead of losing anything. A full
+/// buffer is resident memory (~330 bytes an event with its strings and the channel's blocks,
+/// heaptrack in a 20,000 events/s flood), so it holds a few hundred milliseconds of a flood,
+/// not more: 4,096 still absorbs any single frame (TikTok batches tens of messages).
+const EVENT_BUFFER: usize = 4_096;
 /// How long shutdown waits for running items to finish.
 const STOP_GRACE: Duration = Duration::from_secs(10);
 

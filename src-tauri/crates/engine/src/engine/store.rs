@@ -32,8 +32,9 @@ use super::matching::LedgerState;
 const BATCH: usize = 4096;
 /// Messages waiting for the store's thread. When full, the sender waits (the handler, and so
 /// the client's reading), so a flood costs bounded memory instead of a growing backlog; the
-/// thread commits a full batch in milliseconds (see `benches/engine_pipeline.rs`).
-pub const STORE_BUFFER: usize = 4 * BATCH;
+/// thread commits a full batch in milliseconds (see `benches/engine_pipeline.rs`). Two
+/// batches: one being committed, one filling; more only adds resident memory in a flood.
+pub const STORE_BUFFER: usize = 2 * BATCH;
 /// Message ids remembered from earlier runs of the same target (the client's dedupe size).
 const SEEN_IDS: i64 = 100_000;
 /// A previous run whose last event is younger than this was watching the same stream: the
