@@ -22,7 +22,7 @@
 // not a test: it fails only when the app cannot be driven at all.
 import { spawn } from "node:child_process";
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
-import { launchApp, startSimulator } from "../e2e/lib/harness.mjs";
+import { compositingOff, launchApp, startSimulator } from "../e2e/lib/harness.mjs";
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -148,18 +148,6 @@ function pct(values, p) {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 }
 
-/**
- * The app paints without GL compositing where the machine has no GPU render node
- * (`src-tauri/src/rendering.rs`); the floor window gets the same, so both are drawn alike.
- */
-function compositingOff() {
-  if (process.env.WEBKIT_DISABLE_COMPOSITING_MODE !== undefined) return true;
-  try {
-    return !readdirSync("/dev/dri").some((n) => n.startsWith("renderD"));
-  } catch {
-    return true;
-  }
-}
 
 async function floorFigures(bin) {
   const env = { ...process.env };

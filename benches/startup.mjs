@@ -13,9 +13,10 @@
 //
 // A measurement, not a test: it fails only when the app does not start at all.
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { compositingOff } from "../e2e/lib/harness.mjs";
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -31,15 +32,6 @@ if (!BIN) {
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** The app paints without GL compositing where there is no GPU render node (rendering.rs). */
-function compositingOff() {
-  if (process.env.WEBKIT_DISABLE_COMPOSITING_MODE !== undefined) return true;
-  try {
-    return !readdirSync("/dev/dri").some((n) => n.startsWith("renderD"));
-  } catch {
-    return true;
-  }
-}
 
 /** Whether a viewable top-level window with this exact title exists. */
 function mapped(title) {

@@ -2,7 +2,7 @@
 // stops everything afterwards. The app binary must be a `tauri/custom-protocol` build (it embeds
 // ui/dist); the test command builds it before running these tests.
 import { spawn } from "node:child_process";
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -201,4 +201,21 @@ export async function launchApp({ files = {}, rendering = "composited" } = {}) {
       }
     },
   };
+}
+
+/** Whether this machine has a GPU render node (`/dev/dri/renderD*`). */
+export function hasRenderNode() {
+  try {
+    return readdirSync("/dev/dri").some((n) => n.startsWith("renderD"));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether the app paints without GL compositing here (`src-tauri/src/rendering.rs`: no GPU
+ * render node, or the variable set by the user), so benches can draw their floor the same way.
+ */
+export function compositingOff() {
+  return process.env.WEBKIT_DISABLE_COMPOSITING_MODE !== undefined || !hasRenderNode();
 }

@@ -4,17 +4,9 @@
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { after, before, test } from "node:test";
-import { launchApp } from "../lib/harness.mjs";
+import { hasRenderNode, launchApp } from "../lib/harness.mjs";
 
 const VIEWS = ["connect", "mapping", "queue", "log", "stats", "settings"];
-
-function hasRenderNode() {
-  try {
-    return readdirSync("/dev/dri").some((n) => n.startsWith("renderD"));
-  } catch {
-    return false;
-  }
-}
 
 /** The environment of every WebKit web process now running. */
 function webProcessEnvs() {
