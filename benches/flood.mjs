@@ -16,7 +16,8 @@
 //   LIVETRIGGER_BIN=$CARGO_TARGET_DIR/release/livetrigger \
 //   LIVETRIGGER_CLI_BIN=$CARGO_TARGET_DIR/release/livetrigger-cli \
 //   xvfb-run -a -s "-screen 0 1280x800x24" node benches/flood.mjs [--rate 20000] [--seconds 10]
-//       [--floor-bin PATH]
+//       [--floor-bin PATH] [--smaps]
+// `--smaps` also lists the app's biggest resident mappings (and the empty window's).
 //
 // Figures and the machine they came from are in docs/performance.md. This is a measurement,
 // not a test: it fails only when the app cannot be driven at all.
@@ -32,6 +33,7 @@ const opt = (name, dflt) => {
 const RATE = Number(opt("rate", "20000"));
 const SECONDS = Number(opt("seconds", "10"));
 const FLOOR_BIN = opt("floor-bin", null);
+const SMAPS = args.includes("--smaps");
 const TOTAL = RATE * SECONDS;
 const CLK_TCK = 100;
 const PAGE_SIZE = 4096;
@@ -78,6 +80,62 @@ function rssMb(pid) {
   } catch {
     return 0;
   }
+}
+
+/** Where a process's resident memory is: anonymous (heap, stacks), file-backed (code), shared. */
+function rssParts(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = (name) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) / 1024;
+    return { anon: kb("RssAnon"), file: kb("RssFile"), shmem: kb("RssShmem") };
+  } catch {
+    return { anon: 0, file: 0, shmem: 0 };
+  }
+}
+
+/** The biggest resident mappings of a process, for `--smaps`: what the anonymous memory is. */
+function topMappings(pid, n = 25) {
+  const out = [];
+  let cur = null;
+  for (const line of readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      cur = { size: (parseInt(head[2], 16) - parseInt(head[1], 16)) / 1024, name: head[3] || "[anon]", rss: 0 };
+      out.push(cur);
+    } else if (cur && line.startsWith("Rss:")) cur.rss = Number(/(\d+)/.exec(line)[1]);
+  }
+  out.sort((a, b) => b.rss - a.rss);
+  return out.slice(0, n).map((m) => `  ${String(m.rss).padStart(7)} kB resident of ${String(m.size).padStart(8)} kB  ${m.name}`);
+}
+
+/** CPU ticks per thread of a process, keyed by "tid name". */
+function threadTicks(pid) {
+  const out = new Map();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out.set(`${tid} ${name}`, Number(f[11]) + Number(f[12]));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+/** The threads that used most CPU between two `threadTicks` readings, grouped by name. */
+function busiestThreads(before, after, secs) {
+  const byName = new Map();
+  for (const [key, t] of after) {
+    const name = key.slice(key.indexOf(" ") + 1);
+    byName.set(name, (byName.get(name) ?? 0) + t - (before.get(key) ?? 0));
+  }
+  return [...byName.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8)
+    .map(([name, t]) => `${name} ${((t / CLK_TCK / secs) * 100).toFixed(0)} %`)
+    .join(", ");
 }
 
 function cpuTicks(pids) {
@@ -156,6 +214,8 @@ async function floorFigures(bin) {
   await sleep(5000);
   const all = tree(child.pid);
   const figures = {
+    parts: rssParts(child.pid),
+    top: SMAPS ? topMappings(child.pid) : [],
     app: rssMb(child.pid),
     webkit: all.filter((p) => /^WebKit/.test(comm(p))).reduce((s, p) => s + rssMb(p), 0),
   };
@@ -163,6 +223,7 @@ async function floorFigures(bin) {
   return figures;
 }
 
+const parts = (p) => `${fmt(p.anon)} / ${fmt(p.file)} / ${fmt(p.shmem)} MB`;
 const fmt = (n) => (Number.isFinite(n) ? n.toFixed(0) : "n/a");
 
 async function main() {
@@ -182,6 +243,7 @@ async function main() {
     const procs = appProcesses(bin ?? (await import("../e2e/lib/harness.mjs")).appBinary);
     await sleep(1500);
     const idle = memory(procs);
+    const idleParts = rssParts(procs.app);
 
     await browser.$("#nav-connect").click();
     await browser.$("#connect-target").setValue("@simstreamer");
@@ -189,6 +251,8 @@ async function main() {
     await browser.$("#connect-sign-url").setValue(sim.url);
     await browser.$("#connect-web-url").setValue(sim.url);
     const seq0 = Number((await browser.execute(() => document.documentElement.dataset.feedSeq)) ?? 0);
+    const threads0 = threadTicks(procs.app);
+    const webThreads0 = new Map(procs.webkit.map((p) => [p, threadTicks(p)]));
     await browser.$("#connect-button").click();
     const t0 = Date.now();
 
@@ -201,6 +265,11 @@ async function main() {
       await sleep(250);
     }
     const seq1 = Number(await browser.execute(() => document.documentElement.dataset.feedSeq));
+    const floodSecs = (Date.now() - t0) / 1000;
+    const appThreads = busiestThreads(threads0, threadTicks(procs.app), floodSecs);
+    const webThreads = procs.webkit
+      .map((p) => `${comm(p)}: ${busiestThreads(webThreads0.get(p), threadTicks(p), floodSecs)}`)
+      .join("; ");
     const batchesPerSec = (seq1 - seq0) / ((Date.now() - t0) / 1000);
 
     // Wait until every event is in the log (or 60 s pass), then measure the rest.
@@ -249,6 +318,8 @@ async function main() {
       }
     }
     const mem = memory(procs);
+    const memParts = rssParts(procs.app);
+    const memTop = SMAPS ? topMappings(procs.app) : [];
     const floor = FLOOR_BIN ? await floorFigures(FLOOR_BIN) : null;
     void PAGE_SIZE;
 
@@ -256,16 +327,23 @@ async function main() {
       `flood: ${RATE} events/s for ${SECONDS} s (${TOTAL} events, seed 11); WebKit ${compositingOff() ? "paints on the CPU (no GPU render node)" : "composites with the GPU"}`,
       `batches reaching the window: ${batchesPerSec.toFixed(1)}/s`,
       `click-to-paint during the flood: p50 ${fmt(pct(latencies, 50))} ms, p95 ${fmt(pct(latencies, 95))} ms, max ${fmt(Math.max(...latencies))} ms (${latencies.length} clicks)`,
+      `CPU during the flood, app threads: ${appThreads}`,
+      `CPU during the flood, WebKit threads: ${webThreads}`,
       `log rows: ${page?.lastId ?? 0} added, ${page?.total ?? 0} held (ring); events in the store: ${eventsInStore}`,
       `all ${TOTAL} flood events logged: ${(page?.lastId ?? 0) >= TOTAL ? "yes" : "NO"} (${((drained - t0) / 1000).toFixed(1)} s after the start)`,
       `RSS idle: app ${fmt(idle.app)} MB, WebKit ${fmt(idle.webkit)} MB`,
       `RSS after the flood: app ${fmt(mem.app)} MB, WebKit ${fmt(mem.webkit)} MB`,
+      `app RSS (anonymous / file / shared): idle ${parts(idleParts)}, after the flood ${parts(memParts)}${floor ? `, empty window ${parts(floor.parts)}` : ""}`,
       floor
         ? `empty Tauri window: app ${fmt(floor.app)} MB, WebKit ${fmt(floor.webkit)} MB (over it: app +${fmt(mem.app - floor.app)} MB, WebKit +${fmt(mem.webkit - floor.webkit)} MB)`
         : "empty Tauri window: not measured (pass --floor-bin)",
       `while the queue drains (${depth0} → ${depth1} items in ${drainSecs.toFixed(0)} s): app ${fmt(drainApp * 100)} %, WebKit ${fmt(drainWebkit * 100)} % of a core`,
       `back to idle CPU: ${idleAt ? `${((idleAt - drained) / 1000).toFixed(1)} s after the last event was logged` : `not within 70 s (${await depth()} items still queued)`}`,
     ];
+    if (SMAPS) {
+      lines.push("app's biggest mappings after the flood:", ...memTop);
+      if (floor) lines.push("the empty window's:", ...floor.top);
+    }
     console.log(lines.join("\n"));
   } finally {
     await app.stop();

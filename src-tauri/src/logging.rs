@@ -3,11 +3,15 @@
 
 use std::path::Path;
 
-use tracing_appender::non_blocking::WorkerGuard;
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_appender::rolling::{RollingFileAppender, Rotation};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{fmt, EnvFilter, Layer};
+
+/// Lines waiting for the log file's writer thread. The library's default (128,000) is a 4 MB
+/// channel allocated up front; a burst past this drops lines instead of blocking the app.
+const BUFFERED_LOG_LINES: usize = 8_192;
 
 /// How many rotated log files to keep (one a day).
 const KEPT_LOG_FILES: usize = 14;
@@ -25,7 +29,10 @@ pub fn init(log_dir: &Path) -> Option<WorkerGuard> {
         .build(log_dir);
     match file_layer {
         Ok(appender) => {
-            let (writer, guard) = tracing_appender::non_blocking(appender);
+            let (writer, guard) = NonBlockingBuilder::default()
+                .buffered_lines_limit(BUFFERED_LOG_LINES)
+                .lossy(true)
+                .finish(appender);
             let ok = tracing_subscriber::registry()
                 .with(
                     fmt::layer()

@@ -6,7 +6,7 @@
 //! the engine's `Event` links the oldest unlinked row of the same message id and kind, and its
 //! `Matched`, `Skipped`, item and step updates follow that link.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use livetrigger_engine::engine::item::PlannedStep;
@@ -152,27 +152,83 @@ pub struct TraceView {
     pub items: Vec<TraceItem>,
 }
 
-/// What the engine did with a row's event, beyond seeing it (most rows never get one).
+/// What the engine did with a row's event, beyond seeing it (most rows never get one). A
+/// flood leaves tens of thousands of these in the ring, so they are kept compact: rule and
+/// lane names shared, lists sized to their contents, and `TraceView` built only on request.
 #[derive(Debug, Default)]
 struct Trace {
-    matches: Vec<TraceMatch>,
-    skips: Vec<TraceSkip>,
-    items: Vec<TraceItem>,
+    matches: Vec<(Arc<str>, u32)>,
+    skips: Vec<(Option<Arc<str>>, Box<str>)>,
+    items: Vec<ItemTrace>,
 }
+
+/// A list of texts boxed to its size.
+type Strs = Box<[Box<str>]>;
+
+/// A queue item as a trace keeps it.
+#[derive(Debug)]
+struct ItemTrace {
+    id: u32,
+    status: &'static str,
+    lane: Arc<str>,
+    rule: Arc<str>,
+    detail: Option<Box<str>>,
+    commands: Strs,
+    sounds: Strs,
+    outputs: Vec<Box<str>>,
+}
+
+impl ItemTrace {
+    fn same_steps(&self, steps: &[PlannedStep]) -> bool {
+        let mut commands = self.commands.iter();
+        let mut sounds = self.sounds.iter();
+        steps.iter().all(|s| match s {
+            PlannedStep::Command { command } => commands.next().is_some_and(|c| **c == **command),
+            PlannedStep::Sound { file, .. } => sounds.next().is_some_and(|f| **f == **file),
+            PlannedStep::Delay { .. } => true,
+        }) && commands.next().is_none()
+            && sounds.next().is_none()
+    }
+
+    fn view(&self) -> TraceItem {
+        let strings = |list: &[Box<str>]| list.iter().map(|s| s.to_string()).collect();
+        TraceItem {
+            id: self.id,
+            lane: self.lane.to_string(),
+            rule: self.rule.to_string(),
+            status: self.status.to_owned(),
+            detail: self.detail.as_deref().map(str::to_owned),
+            commands: strings(&self.commands),
+            sounds: strings(&self.sounds),
+            outputs: strings(&self.outputs),
+        }
+    }
+}
+
+/// Pushes one element, growing the list by exactly one: traces hold a handful of entries,
+/// and the usual doubling would leave most of each list empty.
+fn push_exact<T>(list: &mut Vec<T>, value: T) {
+    list.reserve_exact(1);
+    list.push(value);
+}
+
+/// Rule and lane names kept for sharing; past this the set starts over (traces keep theirs).
+const SHARED_NAMES: usize = 1_024;
 
 const HISTORY: u8 = 1;
 /// The engine reported the event.
 const SEEN: u8 = 2;
 const DUPLICATE: u8 = 4;
 
-/// One row as the ring keeps it: ~100 bytes and one text allocation, with the gift's name and
+/// One row as the ring keeps it: 80 bytes and one text allocation, with the gift's name and
 /// image shared between rows (a flood fills 100,000 of them; a `LogRow` is built per page).
 struct Entry {
     id: u32,
     /// Rules that fired for it so far.
     fired: u32,
     at_ms: i64,
-    kind: &'static str,
+    /// Index in [`ROW_KINDS`].
+    kind: u8,
     /// The engine's kind for it; `None`: the engine never sees this row's event.
     engine_kind: Option<EventKind>,
     flags: u8,
@@ -293,15 +349,23 @@ const ROW_KINDS: [&str; 12] = [
     "warning",
 ];
 
-fn row_kind(kind: &str) -> &'static str {
-    ROW_KINDS
+/// A row kind's index in [`ROW_KINDS`].
+fn row_kind(kind: &str) -> u8 {
+    let i = ROW_KINDS
         .iter()
-        .copied()
-        .find(|k| *k == kind)
+        .position(|k| *k == kind)
         .unwrap_or_else(|| {
             debug_assert!(false, "unknown log row kind {kind}");
-            "warning"
-        })
+            ROW_KINDS.len() - 1
+        });
+    u8::try_from(i).unwrap_or(u8::MAX)
+}
+
+fn kind_name(kind: u8) -> &'static str {
+    ROW_KINDS
+        .get(usize::from(kind))
+        .copied()
+        .unwrap_or("warning")
 }
 
 impl Entry {
@@ -309,7 +373,7 @@ impl Entry {
         LogRow {
             id: self.id,
             at_ms: self.at_ms,
-            kind: self.kind.to_owned(),
+            kind: kind_name(self.kind).to_owned(),
             user: self.texts.user().map(str::to_owned),
             handle: self.texts.handle().map(str::to_owned),
             text: self.texts.text().to_owned(),
@@ -385,13 +449,18 @@ pub struct LogRing {
     traces_changed: bool,
     /// Gift descriptions shared by rows, by gift id.
     gift_names: HashMap<u32, Arc<GiftName>>,
+    /// Rule and lane names shared by traces.
+    names: HashSet<Arc<str>>,
 }
 
 impl LogRing {
     pub fn new(capacity: usize) -> Self {
+        let capacity = capacity.max(1);
         LogRing {
-            capacity: capacity.max(1),
-            entries: VecDeque::new(),
+            capacity,
+            // Reserved once at its final size: pages are only touched as rows arrive, and a
+            // ring grown by doubling would end up to 30 % larger than it needs.
+            entries: VecDeque::with_capacity(capacity),
             next_id: 1,
             added: 0,
             unlinked: HashMap::new(),
@@ -403,12 +472,31 @@ impl LogRing {
             engine_on: false,
             traces_changed: false,
             gift_names: HashMap::new(),
+            names: HashSet::new(),
         }
+    }
+
+    fn shared_name(&mut self, name: &str) -> Arc<str> {
+        if let Some(n) = self.names.get(name) {
+            return n.clone();
+        }
+        if self.names.len() >= SHARED_NAMES {
+            self.names.clear();
+        }
+        let n: Arc<str> = Arc::from(name);
+        self.names.insert(n.clone());
+        n
     }
 
     pub fn set_capacity(&mut self, capacity: usize) {
         self.capacity = capacity.max(1);
         self.evict();
+        if self.entries.capacity() > self.capacity {
+            self.entries.shrink_to(self.capacity);
+        } else {
+            self.entries
+                .reserve_exact(self.capacity - self.entries.len());
+        }
     }
 
     pub fn set_engine_on(&mut self, on: bool) {
@@ -461,6 +549,10 @@ impl LogRing {
             self.unlinked_order.push_back((id, new.msg_id));
         }
         let gift = new.gift.map(|g| self.row_gift(g));
+        // Room is made before the push, so the ring never grows past its reserved size.
+        while self.entries.len() >= self.capacity {
+            self.entries.pop_front();
+        }
         self.entries.push_back(Entry {
             id,
             fired: 0,
@@ -604,11 +696,9 @@ impl LogRing {
         if let Some(e) = self.entry_mut(row) {
             e.fired = e.fired.saturating_add(1);
         }
+        let rule = self.shared_name(rule);
         if let Some(t) = self.trace_mut(row) {
-            t.matches.push(TraceMatch {
-                rule: rule.to_owned(),
-                runs,
-            });
+            push_exact(&mut t.matches, (rule, runs));
         }
     }
 
@@ -624,8 +714,9 @@ impl LogRing {
                 e.flags |= DUPLICATE;
             }
         }
+        let rule = rule.map(|r| self.shared_name(&r));
         if let Some(t) = self.trace_mut(row) {
-            t.skips.push(TraceSkip { rule, reason });
+            push_exact(&mut t.skips, (rule, reason.into_boxed_str()));
         }
     }
 
@@ -644,14 +735,37 @@ impl LogRing {
         if u.status.is_final() {
             self.item_rows.remove(&id);
         }
+        let (lane, rule) = (
+            self.shared_name(&u.item.lane),
+            self.shared_name(&u.item.rule_id),
+        );
         let Some(t) = self.trace_mut(row) else { return };
-        let view = trace_item(u);
+        let detail = status_detail(&u.status).map(String::into_boxed_str);
         match t.items.iter_mut().find(|i| u64::from(i.id) == id) {
             Some(existing) => {
-                let outputs = std::mem::take(&mut existing.outputs);
-                *existing = TraceItem { outputs, ..view };
+                existing.status = u.status.name();
+                existing.detail = detail;
+                // Coalescing re-renders a waiting item's commands (`{count}` grows).
+                if !existing.same_steps(&u.item.steps) {
+                    (existing.commands, existing.sounds) = boxed_steps(&u.item.steps);
+                }
             }
-            None => t.items.push(view),
+            None => {
+                let (commands, sounds) = boxed_steps(&u.item.steps);
+                push_exact(
+                    &mut t.items,
+                    ItemTrace {
+                        id: small(id),
+                        status: u.status.name(),
+                        lane,
+                        rule,
+                        detail,
+                        commands,
+                        sounds,
+                        outputs: Vec::new(),
+                    },
+                );
+            }
         }
     }
 
@@ -661,7 +775,7 @@ impl LogRing {
         };
         if let Some(t) = self.trace_mut(row) {
             if let Some(i) = t.items.iter_mut().find(|i| u64::from(i.id) == item) {
-                i.outputs.push(text);
+                push_exact(&mut i.outputs, text.into_boxed_str());
             }
         }
     }
@@ -673,7 +787,7 @@ impl LogRing {
     }
 
     fn matches(e: &Entry, kinds: &[String], search: &str) -> bool {
-        if !kinds.is_empty() && !kinds.iter().any(|k| k == e.kind) {
+        if !kinds.is_empty() && !kinds.iter().any(|k| k == kind_name(e.kind)) {
             return false;
         }
         if search.is_empty() {
@@ -735,9 +849,23 @@ impl LogRing {
         Some(TraceView {
             row: e.row(),
             verdict,
-            matches: t.matches.clone(),
-            skips: t.skips.clone(),
-            items: t.items.clone(),
+            matches: t
+                .matches
+                .iter()
+                .map(|(rule, runs)| TraceMatch {
+                    rule: rule.to_string(),
+                    runs: *runs,
+                })
+                .collect(),
+            skips: t
+                .skips
+                .iter()
+                .map(|(rule, reason)| TraceSkip {
+                    rule: rule.as_deref().map(str::to_owned),
+                    reason: reason.to_string(),
+                })
+                .collect(),
+            items: t.items.iter().map(ItemTrace::view).collect(),
         })
     }
 
@@ -767,12 +895,12 @@ impl LogRing {
             }
             return "Rules matched, but their filters held them back.".into();
         }
-        let runs: u32 = t.matches.iter().map(|m| m.runs).sum();
+        let runs: u32 = t.matches.iter().map(|(_, runs)| runs).sum();
         let done = t.items.iter().filter(|i| i.status == "done").count();
         let failed = t
             .items
             .iter()
-            .filter(|i| matches!(i.status.as_str(), "failed" | "dropped" | "interrupted"))
+            .filter(|i| matches!(i.status, "failed" | "dropped" | "interrupted"))
             .count();
         format!(
             "{} rule(s) fired ({} run(s)); {} item(s) queued, {done} done, {failed} failed or dropped.",
@@ -788,18 +916,20 @@ impl LogRing {
     }
 }
 
-fn trace_item(u: &ItemUpdate) -> TraceItem {
-    let (commands, sounds) = steps(&u.item.steps);
-    TraceItem {
-        id: small(u.item.id),
-        lane: u.item.lane.clone(),
-        rule: u.item.rule_id.clone(),
-        status: u.status.name().into(),
-        detail: status_detail(&u.status),
-        commands,
-        sounds,
-        outputs: Vec::new(),
-    }
+/// Rendered commands and sound files of an item, boxed to size for a trace.
+fn boxed_steps(steps: &[PlannedStep]) -> (Strs, Strs) {
+    let command = |s: &PlannedStep| match s {
+        PlannedStep::Command { command } => Some(Box::from(command.as_str())),
+        _ => None,
+    };
+    let sound = |s: &PlannedStep| match s {
+        PlannedStep::Sound { file, .. } => Some(Box::from(file.as_str())),
+        _ => None,
+    };
+    (
+        steps.iter().filter_map(command).collect(),
+        steps.iter().filter_map(sound).collect(),
+    )
 }
 
 /// Rendered commands and sound files of an item.
@@ -959,16 +1089,6 @@ mod compact_tests {
     }
 
     #[test]
-    fn a_row_is_about_a_hundred_bytes() {
-        // The ring's own array holds 100,000 of these; it was 230+ bytes a row.
-        assert!(
-            std::mem::size_of::<Entry>() <= 112,
-            "{}",
-            std::mem::size_of::<Entry>()
-        );
-    }
-
-    #[test]
     fn links_of_rows_the_engine_passed_are_forgotten_and_recent_ones_still_work() {
         let mut ring = LogRing::new(200_000);
         let traced = |msg: u64| NewRow {
@@ -995,5 +1115,175 @@ mod compact_tests {
         assert!(ring.entry(row).unwrap().flags & SEEN != 0);
         ring.matched("like-rule", late, 1);
         assert_eq!(ring.entry(row).unwrap().fired, 1);
+    }
+
+    #[test]
+    fn the_ring_stays_at_its_reserved_size_and_rows_stay_small() {
+        // The ring's array holds 100,000 of these; it was 230+ bytes a row.
+        assert!(
+            std::mem::size_of::<Entry>() <= 80,
+            "{}",
+            std::mem::size_of::<Entry>()
+        );
+        let mut ring = LogRing::new(1_000);
+        let reserved = ring.entries.capacity();
+        assert!(reserved >= 1_000);
+        for i in 0..3_000u64 {
+            ring.push(
+                0,
+                NewRow {
+                    msg_id: i,
+                    ..new_row("chat", Some("v"), Some("v"), "hi", None, None)
+                },
+            );
+        }
+        assert_eq!(ring.len(), 1_000);
+        assert_eq!(
+            ring.entries.capacity(),
+            reserved,
+            "grew past its reserved size"
+        );
+        ring.set_capacity(10);
+        assert_eq!(ring.len(), 10);
+        assert!(
+            ring.entries.capacity() < 1_000,
+            "a smaller ring gives memory back"
+        );
+        ring.set_capacity(2_000);
+        assert!(ring.entries.capacity() >= 2_000);
+        assert_eq!(ring.cursor().last_id, 3_000);
+    }
+
+    fn item(
+        id: u64,
+        msg_id: u64,
+        steps: Vec<PlannedStep>,
+    ) -> Arc<livetrigger_engine::engine::item::QueueItem> {
+        Arc::new(livetrigger_engine::engine::item::QueueItem {
+            id,
+            lane: "minecraft".into(),
+            rule_id: "rose-creeper".into(),
+            action_id: "creeper".into(),
+            kind: EventKind::Gift,
+            event: "Rose".into(),
+            msg_id,
+            username: Some("anna".into()),
+            paid: true,
+            vars: Default::default(),
+            steps,
+            queued_ms: 1,
+            rerun_of: None,
+            keep_separate: false,
+        })
+    }
+
+    fn update(
+        item: &Arc<livetrigger_engine::engine::item::QueueItem>,
+        status: ItemStatus,
+    ) -> ItemUpdate {
+        ItemUpdate {
+            item: item.clone(),
+            status,
+            at_ms: 2,
+        }
+    }
+
+    #[test]
+    fn a_compact_trace_gives_back_the_whole_story_and_shares_names() {
+        let mut ring = LogRing::new(100);
+        ring.set_engine_on(true);
+        let gift_row = |msg: u64| NewRow {
+            engine_kind: Some(EventKind::Gift),
+            msg_id: msg,
+            ..new_row("gift", Some("Anna"), Some("anna"), "Rose", None, None)
+        };
+        let a = ring.push(0, gift_row(1));
+        let b = ring.push(0, gift_row(2));
+        for msg in [1, 2] {
+            ring.engine_event(EventKind::Gift, msg);
+            ring.matched("rose-creeper", msg, 2);
+        }
+        ring.skipped(
+            1,
+            Some("big-gift-fanfare".into()),
+            "cooldown: 4 s left".into(),
+        );
+        let cmd = |c: &str| PlannedStep::Command { command: c.into() };
+        let sound = PlannedStep::Sound {
+            file: "boom.ogg".into(),
+            volume: 0.5,
+        };
+        let first = item(
+            7,
+            1,
+            vec![
+                cmd("say 1 rose"),
+                PlannedStep::Delay { ms: 5 },
+                sound.clone(),
+            ],
+        );
+        ring.item(&update(&first, ItemStatus::Queued));
+        // Coalesced: the waiting item's command is rendered again with the new count.
+        let grown = item(
+            7,
+            1,
+            vec![cmd("say 2 roses"), PlannedStep::Delay { ms: 5 }, sound],
+        );
+        ring.item(&update(&grown, ItemStatus::Queued));
+        ring.item(&update(&grown, ItemStatus::Running));
+        ring.step(7, "Said 2 roses".into());
+        ring.item(&update(
+            &grown,
+            ItemStatus::Failed {
+                reason: "server closed".into(),
+                may_have_run: true,
+            },
+        ));
+        ring.item(&update(&item(8, 2, vec![cmd("say b")]), ItemStatus::Queued));
+
+        let t = ring.trace(a).unwrap();
+        assert_eq!(
+            t.matches,
+            vec![TraceMatch {
+                rule: "rose-creeper".into(),
+                runs: 2
+            }]
+        );
+        assert_eq!(
+            t.skips,
+            vec![TraceSkip {
+                rule: Some("big-gift-fanfare".into()),
+                reason: "cooldown: 4 s left".into()
+            }]
+        );
+        assert_eq!(
+            t.items,
+            vec![TraceItem {
+                id: 7,
+                lane: "minecraft".into(),
+                rule: "rose-creeper".into(),
+                status: "failed".into(),
+                detail: Some("server closed (may have run)".into()),
+                commands: vec!["say 2 roses".into()],
+                sounds: vec!["boom.ogg".into()],
+                outputs: vec!["Said 2 roses".into()],
+            }]
+        );
+        assert!(t.verdict.contains("1 failed"), "{}", t.verdict);
+        assert_eq!(
+            ring.trace(b).unwrap().items[0].commands,
+            vec!["say b".to_owned()]
+        );
+
+        // The rule and lane names are one allocation for every trace.
+        let ta = ring.entry(a).unwrap().trace.as_deref().unwrap();
+        let tb = ring.entry(b).unwrap().trace.as_deref().unwrap();
+        assert!(Arc::ptr_eq(&ta.matches[0].0, &tb.matches[0].0));
+        assert!(Arc::ptr_eq(&ta.items[0].lane, &tb.items[0].lane));
+        assert_eq!(
+            ta.items.capacity(),
+            1,
+            "lists hold what they have, no spare room"
+        );
     }
 }
