@@ -82,6 +82,11 @@ pub struct LogQuery {
     #[serde(default)]
     #[ts(optional)]
     pub after_id: Option<u32>,
+    /// The newest `limit` matching rows, whatever `offset` says (the page says where they
+    /// start): a view following the live end gets its count and rows in one request.
+    #[serde(default)]
+    #[ts(optional)]
+    pub tail: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
@@ -804,14 +809,19 @@ impl LogRing {
         let offset = q.offset as usize;
         let last_id = self.entries.back().map_or(0, |e| e.id);
         let after = q.after_id.unwrap_or(u32::MAX);
+        let tail = q.tail == Some(true);
         if q.kinds.is_empty() && search.is_empty() {
-            let start = offset.min(self.entries.len());
+            let start = if tail {
+                self.entries.len().saturating_sub(limit)
+            } else {
+                offset.min(self.entries.len())
+            };
             let end = start.saturating_add(limit).min(self.entries.len());
             let rows = self.entries.range(start..end).map(Entry::row).collect();
             let newer = q.after_id.map_or(0, |a| last_id.saturating_sub(a));
             return LogPage {
                 total: small(self.entries.len() as u64),
-                offset: q.offset,
+                offset: small(start as u64),
                 rows,
                 newer: newer.min(small(self.entries.len() as u64)),
                 last_id,
@@ -820,6 +830,29 @@ impl LogRing {
         let mut total = 0usize;
         let mut newer = 0u32;
         let mut rows = Vec::new();
+        if tail {
+            // Newest first until the page is full, then only counted.
+            for e in self.entries.iter().rev() {
+                if !Self::matches(e, &q.kinds, search) {
+                    continue;
+                }
+                if rows.len() < limit {
+                    rows.push(e.row());
+                }
+                if e.id > after {
+                    newer += 1;
+                }
+                total += 1;
+            }
+            rows.reverse();
+            return LogPage {
+                total: small(total as u64),
+                offset: small((total - rows.len()) as u64),
+                rows,
+                newer,
+                last_id,
+            };
+        }
         for e in &self.entries {
             if !Self::matches(e, &q.kinds, search) {
                 continue;
@@ -834,7 +867,7 @@ impl LogRing {
         }
         LogPage {
             total: small(total as u64),
-            offset: q.offset,
+            offset: small(offset.min(total) as u64),
             rows,
             newer,
             last_id,

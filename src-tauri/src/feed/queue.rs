@@ -7,6 +7,7 @@
 //! the lanes' own.
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 
 use livetrigger_engine::engine::{ItemUpdate, LaneSnapshot, QueueItem};
 
@@ -19,9 +20,48 @@ pub const SHOWN_WAITING: usize = 100;
 /// Final item ids remembered, so a late update never brings a finished item back.
 const FINISHED_MEMORY: usize = 200_000;
 
+/// An item as the book keeps it: the engine's own item (shared with its lane, not copied) and
+/// where it is. A flood leaves thousands waiting; views are built only for the ones sent.
+struct BookItem {
+    item: Arc<QueueItem>,
+    status: &'static str,
+    detail: Option<Box<str>>,
+    dry_run: bool,
+}
+
+impl BookItem {
+    fn view(&self) -> QueueItemView {
+        let mut v = QueueItemView::from_item(&self.item);
+        self.status.clone_into(&mut v.status);
+        v.detail = self.detail.as_deref().map(str::to_owned);
+        v.dry_run = self.dry_run;
+        v
+    }
+}
+
+/// The engine's status names, as `&'static str` (a resync hands them over as strings).
+const STATUS_NAMES: [&str; 8] = [
+    "queued",
+    "running",
+    "done",
+    "failed",
+    "dropped",
+    "skipped",
+    "expired",
+    "interrupted",
+];
+
+fn status_name(status: &str) -> &'static str {
+    STATUS_NAMES
+        .iter()
+        .copied()
+        .find(|s| *s == status)
+        .unwrap_or("queued")
+}
+
 #[derive(Default)]
 pub struct QueueBook {
-    items: HashMap<u64, QueueItemView>,
+    items: HashMap<u64, BookItem>,
     finished: HashMap<String, VecDeque<u64>>,
     finished_ids: HashSet<u64>,
     finished_order: VecDeque<u64>,
@@ -55,24 +95,32 @@ impl QueueBook {
         if self.finished_ids.contains(&id) {
             return;
         }
-        let mut view = QueueItemView::from(u);
+        let status = u.status.name();
+        let mut book = BookItem {
+            item: u.item.clone(),
+            status,
+            detail: crate::feed::log::status_detail(&u.status).map(String::into_boxed_str),
+            dry_run: false,
+        };
         if let Some(old) = self.items.get(&id) {
             // Updates of one item arrive in order; this only guards a resync racing them.
-            if rank(&view.status) < rank(&old.status) {
+            if rank(status) < rank(old.status) {
                 return;
             }
-            if old.dry_run && view.detail.is_none() {
-                view.dry_run = true;
-                view.detail.clone_from(&old.detail);
+            if old.dry_run && book.detail.is_none() {
+                book.dry_run = true;
+                book.detail.clone_from(&old.detail);
             }
         }
-        let lane = view.lane.clone();
-        self.place(id, &lane, rank(&view.status));
-        self.items.insert(id, view);
+        self.place(id, &u.item.lane, rank(status));
+        self.items.insert(id, book);
         self.changed.insert(id);
         if u.status.is_final() {
             self.remember_finished(id);
-            let list = self.finished.entry(lane).or_default();
+            let list = match self.finished.get_mut(&u.item.lane) {
+                Some(list) => list,
+                None => self.finished.entry(u.item.lane.clone()).or_default(),
+            };
             list.push_back(id);
             while list.len() > FINISHED_PER_LANE {
                 if let Some(old) = list.pop_front() {
@@ -90,9 +138,9 @@ impl QueueBook {
         if text != crate::setup::outputs::DRY_RUN_REPLY {
             return;
         }
-        if let Some(view) = self.items.get_mut(&item) {
-            view.dry_run = true;
-            view.detail = Some(text.to_string());
+        if let Some(book) = self.items.get_mut(&item) {
+            book.dry_run = true;
+            book.detail = Some(text.into());
             self.changed.insert(item);
         }
     }
@@ -136,16 +184,24 @@ impl QueueBook {
     /// Starts over from the engine's word: the items it still has waiting or running (after
     /// missed updates, or at start when it resumed items from a last run).
     pub fn resync(&mut self, active: Vec<(QueueItem, String)>) {
-        self.items.retain(|_, v| rank(&v.status) == 2);
+        self.items.retain(|_, b| rank(b.status) == 2);
         self.changed.clear();
         self.queued.clear();
         self.running.clear();
         for (item, status) in active {
-            let mut view = QueueItemView::from_item(&item);
-            view.status = status;
-            self.finished_ids.remove(&item.id);
-            self.place(item.id, &view.lane, rank(&view.status));
-            self.items.insert(item.id, view);
+            let status = status_name(&status);
+            let id = item.id;
+            self.finished_ids.remove(&id);
+            self.place(id, &item.lane, rank(status));
+            self.items.insert(
+                id,
+                BookItem {
+                    item: Arc::new(item),
+                    status,
+                    detail: None,
+                    dry_run: false,
+                },
+            );
         }
         self.reset = true;
     }
@@ -240,7 +296,7 @@ impl QueueBook {
     fn views(&self, ids: impl IntoIterator<Item = u64>) -> Vec<QueueItemView> {
         let mut v: Vec<QueueItemView> = ids
             .into_iter()
-            .filter_map(|id| self.items.get(&id).cloned())
+            .filter_map(|id| self.items.get(&id).map(BookItem::view))
             .collect();
         v.sort_by_key(|i| i.id);
         v

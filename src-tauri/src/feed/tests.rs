@@ -251,6 +251,40 @@ fn the_ring_keeps_its_capacity_and_serves_filtered_pages() {
         ..Default::default()
     });
     assert_eq!(tail.rows.len(), 5, "a page past the end is short");
+
+    // Following the live end: the newest rows and where they start, in one request, the
+    // same rows a page at that offset would hold.
+    for (kinds, search) in [
+        (vec![], ""),
+        (vec!["gift".to_string()], ""),
+        (vec![], "viewer3"),
+    ] {
+        let q = |offset, limit, tail| LogQuery {
+            kinds: kinds.clone(),
+            search: search.into(),
+            offset,
+            limit,
+            after_id: Some(2_400),
+            tail,
+        };
+        let end = core.log.page(&q(0, 30, Some(true)));
+        let counted = core.log.page(&q(0, 0, None));
+        assert_eq!(end.total, counted.total, "{kinds:?} {search}");
+        assert_eq!(end.newer, counted.newer, "{kinds:?} {search}");
+        assert_eq!(end.offset, counted.total - 30);
+        let page = core.log.page(&q(end.offset, 30, None));
+        assert_eq!(end.rows, page.rows, "{kinds:?} {search}");
+        assert_eq!(end.rows.last().unwrap().id, {
+            let last = core.log.page(&q(counted.total - 1, 1, None));
+            last.rows[0].id
+        });
+        let all = core.log.page(&q(0, 5_000, Some(true)));
+        assert_eq!(
+            (all.offset, all.rows.len() as u32),
+            (0, all.total),
+            "a tail longer than the log"
+        );
+    }
 }
 
 #[test]

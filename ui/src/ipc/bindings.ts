@@ -223,7 +223,12 @@ offset: number, limit: number,
 /**
  * Count the matching rows newer than this id (the "N new" pill).
  */
-afterId?: number, };
+afterId?: number, 
+/**
+ * The newest `limit` matching rows, whatever `offset` says (the page says where they
+ * start): a view following the live end gets its count and rows in one request.
+ */
+tail?: boolean, };
 
 export type LogPage = { 
 /**

@@ -150,19 +150,22 @@ export function logPages(count: number, rowAt: (index: number) => LogRow) {
         (r.handle ?? "").toLowerCase().includes(search));
     const filtered = q.kinds.length === 0 && !search;
     if (filtered) {
+      // `tail`: the newest `limit` rows, and where they start.
+      const offset = q.tail ? Math.max(0, count - q.limit) : Math.min(q.offset, count);
       const rows: LogRow[] = [];
-      for (let i = q.offset; i < Math.min(count, q.offset + q.limit); i++) rows.push(rowAt(i));
-      return { total: count, offset: q.offset, rows, newer: 0, lastId: count };
+      for (let i = offset; i < Math.min(count, offset + q.limit); i++) rows.push(rowAt(i));
+      return { total: count, offset, rows, newer: 0, lastId: count };
     }
     const all: LogRow[] = [];
     for (let i = 0; i < count; i++) {
       const r = rowAt(i);
       if (matches(r)) all.push(r);
     }
+    const offset = q.tail ? Math.max(0, all.length - q.limit) : Math.min(q.offset, all.length);
     return {
       total: all.length,
-      offset: q.offset,
-      rows: all.slice(q.offset, q.offset + q.limit),
+      offset,
+      rows: all.slice(offset, offset + q.limit),
       newer: 0,
       lastId: count,
     };

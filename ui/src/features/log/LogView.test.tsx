@@ -1,7 +1,8 @@
-import { fireEvent, render, screen, waitFor, within } from "@testing-library/react";
+import { act, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { LogQuery, LogRow, TraceView as Trace } from "../../ipc";
+import { keys, queryClient } from "../../shared/query";
 import { renderView } from "../../test/render";
 import { fakeBackend, logPages } from "../../test/backend";
 import { LogView } from "./LogView";
@@ -44,10 +45,18 @@ beforeAll(() => {
       },
     });
   }
+  // The scroll box is as tall as the virtual list inside it.
+  Object.defineProperty(HTMLElement.prototype, "scrollHeight", {
+    configurable: true,
+    get(this: HTMLElement) {
+      const inner = this.firstElementChild as HTMLElement | null;
+      return Number.parseFloat(inner?.style.height ?? "") || this.clientHeight;
+    },
+  });
 });
 afterAll(() => {
   HTMLElement.prototype.getBoundingClientRect = original;
-  for (const prop of ["clientHeight", "offsetHeight"]) {
+  for (const prop of ["clientHeight", "offsetHeight", "scrollHeight"]) {
     Reflect.deleteProperty(HTMLElement.prototype, prop);
   }
 });
@@ -101,10 +110,54 @@ describe("log", () => {
     expect(shown.length).toBeLessThan(80);
     // Only pages near the end were asked for, never the whole log.
     expect(Math.max(...queries.map((q) => q.limit))).toBeLessThanOrEqual(100);
-    expect(queries.some((q) => q.offset >= 99_900)).toBe(true);
+    expect(queries.some((q) => q.tail === true || q.offset >= 99_900)).toBe(true);
     // A hostile name is text, and a non-web gift image URL is never loaded.
     expect(within(list).getByText(HOSTILE).tagName).toBe("SPAN");
     expect(document.querySelector("img")).toBeNull();
+  });
+
+  it("following the live end, asks once per batch: the newest rows with their count", async () => {
+    let count = 1_000;
+    const queries: LogQuery[] = [];
+    fakeBackend({
+      log_page: (args) => {
+        queries.push((args as { query: LogQuery }).query);
+        return logPages(count, row)(args);
+      },
+    });
+    renderView(<LogView />);
+    const list = await screen.findByRole("list", { name: "Events" });
+    const el = document.getElementById("log-scroll")!;
+    // happy-dom does not scroll by itself: stay at the end as the list would.
+    const toEnd = () => {
+      el.scrollTop = count * 34 - 600;
+      fireEvent.scroll(el);
+    };
+    await waitFor(() => {
+      toEnd();
+      expect(list.querySelector("[data-id='1000']")).toBeTruthy();
+    });
+    queries.length = 0;
+    // A batch with ten new rows, as the feed store handles it.
+    count = 1_010;
+    await act(() => queryClient.invalidateQueries({ queryKey: keys.log }));
+    await waitFor(() => {
+      toEnd();
+      expect(list.getAttribute("aria-rowcount")).toBe("1010");
+      expect(list.querySelector("[data-id='1010']")).toBeTruthy();
+    });
+    expect(queries).toHaveLength(1);
+    expect(queries[0]).toMatchObject({ tail: true });
+    expect(queries[0]!.limit).toBeLessThanOrEqual(100);
+    // Scrolled up, it counts (with what is new) and loads the pages on screen instead.
+    fireEvent.pointerDown(el);
+    el.scrollTop = 0;
+    fireEvent.scroll(el);
+    await waitFor(() => {
+      expect(list.querySelector("[data-id='1']")).toBeTruthy();
+    });
+    expect(queries.some((q) => !q.tail && q.limit === 0 && q.afterId === 1_010)).toBe(true);
+    expect(queries.some((q) => !q.tail && q.offset === 0 && q.limit > 0)).toBe(true);
   });
 
   it("filters by kind and searches by viewer through the backend", async () => {

@@ -2,10 +2,11 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import { useEffect, useRef, useState } from "react";
 import type { LogFilters } from "./filters";
 import { LogRowView } from "./LogRowView";
-import { useLogCount, useLogRows } from "./rows";
+import { useLogCount, useLogRows, useLogTail } from "./rows";
 import { TraceView } from "./TraceView";
 
 const ROW_HEIGHT = 34;
+const OVERSCAN = 12;
 /** Within this many pixels of the end counts as "at the bottom". */
 const BOTTOM_SLACK = 48;
 
@@ -21,9 +22,16 @@ export function VirtualLog({ filters }: { filters: LogFilters }) {
   const [expanded, setExpanded] = useState<ReadonlySet<number>>(new Set());
   const userScroll = useRef(0);
 
-  const count = useLogCount(filters, follow ? null : pausedAt);
-  const total = count.data?.total ?? 0;
-  const lastId = count.data?.lastId ?? 0;
+  // Following the end: one request per batch brings the count and the rows on screen.
+  // Scrolled up: the count (with the "N new" figure) and the pages on screen.
+  const viewport = parentRef.current?.clientHeight ?? 0;
+  const tailSize = Math.max(60, Math.ceil((viewport / ROW_HEIGHT + 2 * OVERSCAN) / 20) * 20);
+  const tail = useLogTail(filters, tailSize, follow);
+  const count = useLogCount(filters, pausedAt, !follow);
+  // The other source's last answer bridges the moment the streamer switches between them.
+  const counted = follow ? (tail.data ?? count.data) : (count.data ?? tail.data);
+  const total = counted?.total ?? 0;
+  const lastId = counted?.lastId ?? 0;
 
   // The virtualizer's functions change under it; this component re-renders on every scroll
   // anyway, so skipping the compiler's memoizing here is what we want.
@@ -32,12 +40,12 @@ export function VirtualLog({ filters }: { filters: LogFilters }) {
     count: total,
     getScrollElement: () => parentRef.current,
     estimateSize: () => ROW_HEIGHT,
-    overscan: 12,
+    overscan: OVERSCAN,
   });
   const items = virtualizer.getVirtualItems();
   const first = items[0]?.index ?? 0;
   const last = items[items.length - 1]?.index ?? -1;
-  const rowAt = useLogRows(filters, first, last);
+  const rowAt = useLogRows(filters, first, last, follow ? tail.data : undefined);
 
   useEffect(() => {
     if (follow && total > 0) virtualizer.scrollToIndex(total - 1, { align: "end" });
@@ -87,7 +95,9 @@ export function VirtualLog({ filters }: { filters: LogFilters }) {
       >
         {total === 0 ? (
           <p className="muted log-empty">
-            {count.isPending ? "Loading…" : "No events yet. Connect to a stream to see them here."}
+            {(follow ? tail : count).isPending
+              ? "Loading…"
+              : "No events yet. Connect to a stream to see them here."}
           </p>
         ) : (
           <div

@@ -13,8 +13,9 @@ function filterKey(f: LogFilters) {
 }
 
 /** How many rows match, and how many of them are newer than `afterId`. */
-export function useLogCount(f: LogFilters, afterId: number | null) {
+export function useLogCount(f: LogFilters, afterId: number | null, enabled = true) {
   return useQuery({
+    enabled,
     queryKey: [...keys.log, ...filterKey(f), "count", afterId],
     queryFn: () =>
       commands.logPage({
@@ -31,15 +32,42 @@ export function useLogCount(f: LogFilters, afterId: number | null) {
   });
 }
 
-/** The rows at indexes `first..=last`, as far as their pages are loaded. */
+/**
+ * The newest `size` matching rows with the count, in one request: while the view follows the
+ * live end this is all it asks for per batch (not a count and one or two pages).
+ */
+export function useLogTail(f: LogFilters, size: number, enabled: boolean) {
+  return useQuery({
+    enabled,
+    queryKey: [...keys.log, ...filterKey(f), "tail", size],
+    queryFn: () =>
+      commands.logPage({
+        query: { kinds: f.kinds, search: f.search.trim(), offset: 0, limit: size, tail: true },
+      }),
+    placeholderData: keepPreviousData,
+    gcTime: PAGE_GC_MS,
+  });
+}
+
+/**
+ * The rows at indexes `first..=last`: from `known` (the tail) where it has them, else from
+ * their pages, as far as those are loaded.
+ */
 export function useLogRows(
   f: LogFilters,
   first: number,
   last: number,
+  known?: LogPage,
 ): (index: number) => LogRow | undefined {
+  const fromKnown = (index: number) =>
+    known && index >= known.offset ? known.rows[index - known.offset] : undefined;
+  let lo = first;
+  let hi = last;
+  while (lo <= hi && fromKnown(lo)) lo++;
+  while (hi >= lo && fromKnown(hi)) hi--;
   const pages: number[] = [];
-  if (last >= first) {
-    for (let p = Math.floor(first / PAGE); p <= Math.floor(last / PAGE); p++) pages.push(p);
+  if (hi >= lo) {
+    for (let p = Math.floor(lo / PAGE); p <= Math.floor(hi / PAGE); p++) pages.push(p);
   }
   const results = useQueries({
     queries: pages.map((p) => ({
@@ -53,6 +81,8 @@ export function useLogRows(
     })),
   });
   return (index: number) => {
+    const row = fromKnown(index);
+    if (row) return row;
     const slot = pages.indexOf(Math.floor(index / PAGE));
     const page = slot >= 0 ? results[slot]?.data : undefined;
     if (!page) return undefined;
