@@ -260,11 +260,17 @@ async function main() {
     const latencies = [];
     const views = ["log", "queue", "stats", "log", "connect", "log"];
     let i = 0;
+    const byView = new Map();
     while (Date.now() - t0 < SECONDS * 1000) {
-      latencies.push(await clickToPaint(browser, views[i++ % views.length]));
+      const view = views[i++ % views.length];
+      const ms = await clickToPaint(browser, view);
+      latencies.push(ms);
+      byView.set(view, [...(byView.get(view) ?? []), ms]);
       await sleep(250);
     }
     const seq1 = Number(await browser.execute(() => document.documentElement.dataset.feedSeq));
+    // The rest is measured on the Log view, whichever view the last click left open.
+    await browser.$("#nav-log").click();
     const floodSecs = (Date.now() - t0) / 1000;
     const appThreads = busiestThreads(threads0, threadTicks(procs.app), floodSecs);
     const webThreads = procs.webkit
@@ -327,6 +333,7 @@ async function main() {
       `flood: ${RATE} events/s for ${SECONDS} s (${TOTAL} events, seed 11); WebKit ${compositingOff() ? "paints on the CPU (no GPU render node)" : "composites with the GPU"}`,
       `batches reaching the window: ${batchesPerSec.toFixed(1)}/s`,
       `click-to-paint during the flood: p50 ${fmt(pct(latencies, 50))} ms, p95 ${fmt(pct(latencies, 95))} ms, max ${fmt(Math.max(...latencies))} ms (${latencies.length} clicks)`,
+      `  by view: ${[...byView].map(([v, l]) => `${v} ${l.map(fmt).join("/")}`).join(", ")} ms`,
       `CPU during the flood, app threads: ${appThreads}`,
       `CPU during the flood, WebKit threads: ${webThreads}`,
       `log rows: ${page?.lastId ?? 0} added, ${page?.total ?? 0} held (ring); events in the store: ${eventsInStore}`,

@@ -2,9 +2,9 @@
 // where there is no GPU render node (src-tauri/src/rendering.rs), and every view still works.
 // No screenshots here: WebKitWebDriver cannot take them from a page painted that way.
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { after, before, test } from "node:test";
-import { hasRenderNode, launchApp } from "../lib/harness.mjs";
+import { appBinary, hasRenderNode, launchApp } from "../lib/harness.mjs";
 
 const VIEWS = ["connect", "mapping", "queue", "log", "stats", "settings"];
 
@@ -53,4 +53,57 @@ test("every view works painted that way", async () => {
   const version = await browser.$("#app-version");
   await version.waitForDisplayed({ timeout: 5_000 });
   assert.match(await version.getText(), /^\d+\.\d+\.\d+/);
+});
+
+/** Name and nice value of every thread of process `pid`. */
+function threads(pid) {
+  const out = [];
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const nice = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+      out.push({ tid: Number(tid), name, nice });
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return out;
+}
+
+test("background work runs below the window; the window and the sound output do not", async () => {
+  // The Queue view above started the trigger engine, and with it the sound output.
+  const pid = readdirSync("/proc").find((d) => {
+    try {
+      return /^\d+$/.test(d) && readlinkSync(`/proc/${d}/exe`) === appBinary;
+    } catch {
+      return false;
+    }
+  });
+  assert.ok(pid, "the app runs");
+  let all = threads(pid);
+  for (let i = 0; i < 50 && !all.some((t) => t.name === "livetrigger-sou"); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    all = threads(pid);
+  }
+  const main = all.find((t) => t.tid === Number(pid));
+  const base = main.nice;
+  const workers = all.filter((t) => t.name.startsWith("tokio-r"));
+  assert.ok(workers.length > 0, `the async runtime's threads run: ${JSON.stringify(all)}`);
+  for (const w of workers) assert.equal(w.nice, Math.min(19, base + 10), `${w.name} is lowered`);
+  const store = all.find((t) => t.name === "livetrigger-sto");
+  assert.ok(store, "the engine's store thread runs");
+  assert.equal(store.nice, Math.min(19, base + 10), "the store thread is background work");
+  const sound = all.find((t) => t.name === "livetrigger-sou");
+  assert.ok(sound, "the sound output runs");
+  assert.equal(sound.nice, base, "sounds keep the window's priority");
+  for (const d of readdirSync("/proc")) {
+    try {
+      if (!readFileSync(`/proc/${d}/comm`, "utf8").startsWith("WebKitWebProces")) continue;
+      const webMain = threads(d).find((t) => t.tid === Number(d));
+      assert.equal(webMain?.nice, base, "WebKit draws at the window's priority");
+    } catch (e) {
+      if (e instanceof assert.AssertionError) throw e;
+    }
+  }
 });

@@ -164,6 +164,29 @@ impl EngineState {
     }
 }
 
+/// Starts the sound output from the main thread: its thread (and the audio library's) then
+/// run at the window's priority, not the background's (priority.rs), so a flood does not
+/// make sounds stutter. Started here directly if the main thread does not take it within
+/// 2 s (one started later there is dropped, which stops its thread).
+async fn start_sound<R: Runtime>(app: &AppHandle<R>, device: Option<String>) -> SoundOutput {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let on_main = device.clone();
+    let sent = app.run_on_main_thread(move || {
+        let _ = tx.send(SoundOutput::start_on(SoundConfig::default(), on_main));
+    });
+    match sent {
+        // A main thread busy quitting must not hold the engine's start (or the quit) up.
+        Ok(()) => match tokio::time::timeout(std::time::Duration::from_secs(2), rx).await {
+            Ok(Ok(sound)) => sound,
+            _ => SoundOutput::start_on(SoundConfig::default(), device),
+        },
+        Err(e) => {
+            tracing::debug!("starting the sound output here: {e}");
+            SoundOutput::start_on(SoundConfig::default(), device)
+        }
+    }
+}
+
 async fn start<R: Runtime>(app: &AppHandle<R>) -> Result<Running, IpcError> {
     let paths = app.state::<AppPaths>();
     let (profile, profile_path) = load_profile(&paths.data_dir)?;
@@ -181,7 +204,7 @@ async fn start<R: Runtime>(app: &AppHandle<R>) -> Result<Running, IpcError> {
     )
     .await;
 
-    let sound = SoundOutput::start_on(SoundConfig::default(), saved_sound_device(&paths.data_dir));
+    let sound = start_sound(app, saved_sound_device(&paths.data_dir)).await;
     {
         let mut health = sound.handle().health();
         let app = app.clone();

@@ -13,6 +13,7 @@ pub mod ipc;
 pub mod live;
 pub mod logging;
 pub mod paths;
+pub mod priority;
 pub mod queue;
 pub mod rendering;
 pub mod setup;
@@ -93,6 +94,15 @@ pub fn started() -> std::time::Instant {
 pub fn run() {
     started();
     rendering::choose();
+    // Background work below the window (priority.rs). Kept for the life of the process.
+    let runtime = match priority::background_runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("LiveTrigger could not start its runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    tauri::async_runtime::set(runtime.handle().clone());
     // First: a second launch only focuses this window and exits, so two processes never
     // resume the same queue.
     let single = tauri_plugin_single_instance::init(|app, _args, _cwd| {
@@ -114,6 +124,7 @@ pub fn run() {
             std::process::exit(1);
         }
     };
+    let _runtime = runtime;
     app.run(|handle, event| {
         if let tauri::RunEvent::Exit = event {
             // Keep what is still queued for the next start instead of leaving it "running".

@@ -58,24 +58,28 @@ describe("queue", () => {
     const lane = await screen.findByRole("region", { name: "Lane minecraft" });
     const first = Array.from({ length: 200 }, (_, i) => item(i + 1, "queued"));
     await pushBatch({ items: first, lanes: lanes(12_345, 0, 0) });
+    // The first 25 are listed, in queue order; the rest (sent or not) are counted.
     await waitFor(() => {
-      expect(lane.querySelectorAll("li[data-status='queued']")).toHaveLength(200);
+      expect(lane.querySelectorAll("li[data-status='queued']")).toHaveLength(25);
     });
+    expect(lane.querySelector("li[data-status='queued']")?.getAttribute("data-id")).toBe("1");
     expect(lane.dataset.waiting).toBe("12345");
-    expect(lane.dataset.moreWaiting).toBe("12145");
-    expect(within(lane).getByText(/12,145 more waiting/)).toBeTruthy();
+    expect(lane.dataset.moreWaiting).toBe("12320");
+    expect(within(lane).getByText(/12,320 more waiting/)).toBeTruthy();
     // The first one runs and the next moves into view: the count follows.
     await pushBatch({
       items: [item(1, "running"), item(201, "queued")],
       lanes: lanes(12_344, 1, 0),
     });
     await waitFor(() => {
-      expect(lane.dataset.moreWaiting).toBe("12144");
+      expect(lane.dataset.moreWaiting).toBe("12319");
     });
-    expect(lane.querySelectorAll("li[data-status='queued']")).toHaveLength(200);
+    expect(lane.querySelectorAll("li[data-status='queued']")).toHaveLength(25);
+    expect(lane.querySelector("li[data-status='queued']")?.getAttribute("data-id")).toBe("2");
+    expect(lane.querySelector("li[data-status='running']")?.getAttribute("data-id")).toBe("1");
   });
 
-  it("lists the 50 latest finished items until asked for all", async () => {
+  it("lists the 20 latest finished items until asked for all", async () => {
     fakeBackend();
     await pushBatch({});
     renderView(<QueueView />);
@@ -83,7 +87,7 @@ describe("queue", () => {
     const done = Array.from({ length: 80 }, (_, i) => item(i + 1, "done"));
     await pushBatch({ items: done, lanes: lanes(0, 0, 0) });
     await waitFor(() => {
-      expect(lane.querySelectorAll("li[data-status='done']")).toHaveLength(50);
+      expect(lane.querySelectorAll("li[data-status='done']")).toHaveLength(20);
     });
     // Newest first.
     expect(lane.querySelector("li[data-status='done']")?.getAttribute("data-id")).toBe("80");

@@ -1,11 +1,16 @@
 import { useMutation } from "@tanstack/react-query";
-import { memo, useCallback, useEffect, useMemo, useState } from "react";
+import { memo, useCallback, useEffect, useMemo, useState, useSyncExternalStore } from "react";
 import { commands, errorMessage, type LaneOp, type LaneView, type QueueItemView } from "../../ipc";
 import { useFeed } from "../../shared/feed";
 import { ViewHeader } from "../../shared/ViewHeader";
 
 /** Finished items listed per lane until "show all" (the backend keeps 200). */
-const SHOWN_FINISHED = 50;
+const SHOWN_FINISHED = 20;
+/**
+ * Waiting items listed per lane (the backend sends the first 100); the rest are counted.
+ * Every row listed is work for the window when the view opens mid-flood.
+ */
+const LISTED_WAITING = 25;
 
 const RERUNNABLE = new Set(["failed", "interrupted"]);
 
@@ -17,28 +22,50 @@ function age(now: number, ms: number): string {
   return `${String(Math.floor(m / 60))}h ${String(m % 60)}m`;
 }
 
-/** Ticks once a second while mounted (for ages). */
-function useNow(): number {
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    const t = setInterval(() => {
-      setNow(Date.now());
+// One clock for every age on screen: a timer per row would re-render each row on its own.
+let clockNow = Date.now();
+const clockListeners = new Set<() => void>();
+let clockTimer: ReturnType<typeof setInterval> | null = null;
+
+function subscribeClock(listener: () => void): () => void {
+  clockListeners.add(listener);
+  if (clockTimer === null) {
+    clockNow = Date.now();
+    clockTimer = setInterval(() => {
+      clockNow = Date.now();
+      for (const l of clockListeners) l();
     }, 1000);
-    return () => {
-      clearInterval(t);
-    };
-  }, []);
-  return now;
+  }
+  return () => {
+    clockListeners.delete(listener);
+    if (clockListeners.size === 0 && clockTimer !== null) {
+      clearInterval(clockTimer);
+      clockTimer = null;
+    }
+  };
+}
+
+/** The time, ticking once a second while anything shows an age. */
+function useNow(): number {
+  return useSyncExternalStore(subscribeClock, () => clockNow);
+}
+
+/** An item's age, ticking on its own: the clock re-renders this text, not the whole row. */
+function Age({ since }: { since: number }) {
+  const now = useNow();
+  return (
+    <span className="queue-age muted" title="Time since it was queued">
+      {age(now, since)}
+    </span>
+  );
 }
 
 // Memoised: a batch changes a few items, and the rest keep their objects (and their rows).
 const ItemRow = memo(function ItemRow({
   item,
-  now,
   onRerun,
 }: {
   item: QueueItemView;
-  now: number;
   onRerun: (id: number) => void;
 }) {
   const what = [...item.commands, ...item.sounds.map((s) => `♪ ${s}`)];
@@ -60,9 +87,7 @@ const ItemRow = memo(function ItemRow({
         <code className="queue-command">{what.join(" ; ") || "(nothing to run)"}</code>
         {item.detail && <span className="queue-detail">{item.detail}</span>}
       </span>
-      <span className="queue-age muted" title="Time since it was queued">
-        {age(now, item.queuedMs)}
-      </span>
+      <Age since={item.queuedMs} />
       {RERUNNABLE.has(item.status) ? (
         <button
           type="button"
@@ -83,22 +108,21 @@ const ItemRow = memo(function ItemRow({
 function Lane({
   lane,
   items,
-  now,
   onOp,
   onRerun,
 }: {
   lane: LaneView;
   items: QueueItemView[];
-  now: number;
   onOp: (op: LaneOp) => void;
   onRerun: (id: number) => void;
 }) {
   const running = items.filter((i) => i.status === "running");
-  const waiting = items.filter((i) => i.status === "queued");
+  const waiting = items.filter((i) => i.status === "queued").slice(0, LISTED_WAITING);
   const [allFinished, setAllFinished] = useState(false);
   const kept = items.filter((i) => i.status !== "running" && i.status !== "queued").reverse();
   const finished = allFinished ? kept : kept.slice(0, SHOWN_FINISHED);
-  // The backend sends the first waiting items of a flooded lane and counts the rest.
+  // The first waiting items are listed; the rest (sent or only counted by the backend) are
+  // counted, so the rows and the count always add up to the lane's counter.
   const moreWaiting = Math.max(0, lane.waiting - waiting.length);
   return (
     <section
@@ -161,7 +185,7 @@ function Lane({
       </div>
       <ol className="queue-items lane-items">
         {[...running, ...waiting].map((i) => (
-          <ItemRow key={i.id} item={i} now={now} onRerun={onRerun} />
+          <ItemRow key={i.id} item={i} onRerun={onRerun} />
         ))}
       </ol>
       {moreWaiting > 0 && (
@@ -172,7 +196,7 @@ function Lane({
           <summary>Recent ({kept.length})</summary>
           <ol className="queue-items">
             {finished.map((i) => (
-              <ItemRow key={i.id} item={i} now={now} onRerun={onRerun} />
+              <ItemRow key={i.id} item={i} onRerun={onRerun} />
             ))}
           </ol>
           {kept.length > finished.length && (
@@ -197,7 +221,6 @@ export function QueueView() {
   const itemMap = useFeed((s) => s.items);
   const missed = useFeed((s) => s.missedUpdates);
   const seq = useFeed((s) => s.seq);
-  const now = useNow();
   const [error, setError] = useState<string | null>(null);
   const byLane = useMemo(() => {
     const m = new Map<string, QueueItemView[]>();
@@ -280,7 +303,6 @@ export function QueueView() {
               key={lane.name}
               lane={lane}
               items={byLane.get(lane.name) ?? []}
-              now={now}
               onRerun={rerun}
               onOp={(op) => {
                 action.mutate(() => commands.laneControl({ lane: lane.name, op }));
