@@ -1,16 +1,28 @@
+import { memo } from "react";
 import type { LogRow } from "../../ipc";
 import { clock, ICONS, safeImage } from "./format";
 
-/** One line of the log. Every viewer-supplied string is rendered as text. */
-export function LogRowView({
-  row,
-  expanded,
-  onToggle,
-}: {
+interface Props {
   row: LogRow;
   expanded: boolean;
-  onToggle: () => void;
-}) {
+  onToggle: (id: number) => void;
+}
+
+/**
+ * One line of the log. Every viewer-supplied string is rendered as text. A row with the same
+ * id is the same event: only its rule count can change (the engine reports after the row is
+ * shown), so a fresh copy from the next page does not render it again.
+ */
+export const LogRowView = memo(LogRowLine, (a: Props, b: Props) => {
+  return (
+    a.row.id === b.row.id &&
+    a.row.fired === b.row.fired &&
+    a.expanded === b.expanded &&
+    a.onToggle === b.onToggle
+  );
+});
+
+function LogRowLine({ row, expanded, onToggle }: Props) {
   const image = safeImage(row.gift?.imageUrl ?? null);
   const body = (
     <>
@@ -43,7 +55,9 @@ export function LogRowView({
       type="button"
       className="log-line log-toggle"
       aria-expanded={expanded}
-      onClick={onToggle}
+      onClick={() => {
+        onToggle(row.id);
+      }}
     >
       {body}
     </button>
