@@ -1,28 +1,16 @@
-import { memo } from "react";
 import type { LogRow } from "../../ipc";
 import { clock, ICONS, safeImage } from "./format";
 
-interface Props {
+/** One line of the log. Every viewer-supplied string is rendered as text. */
+export function LogRowView({
+  row,
+  expanded,
+  onToggle,
+}: {
   row: LogRow;
   expanded: boolean;
-  onToggle: (id: number) => void;
-}
-
-/**
- * One line of the log. Every viewer-supplied string is rendered as text. A row with the same
- * id is the same event: only its rule count can change (the engine reports after the row is
- * shown), so a fresh copy from the next page does not render it again.
- */
-export const LogRowView = memo(LogRowLine, (a: Props, b: Props) => {
-  return (
-    a.row.id === b.row.id &&
-    a.row.fired === b.row.fired &&
-    a.expanded === b.expanded &&
-    a.onToggle === b.onToggle
-  );
-});
-
-function LogRowLine({ row, expanded, onToggle }: Props) {
+  onToggle: () => void;
+}) {
   const image = safeImage(row.gift?.imageUrl ?? null);
   const body = (
     <>
@@ -55,9 +43,7 @@ function LogRowLine({ row, expanded, onToggle }: Props) {
       type="button"
       className="log-line log-toggle"
       aria-expanded={expanded}
-      onClick={() => {
-        onToggle(row.id);
-      }}
+      onClick={onToggle}
     >
       {body}
     </button>

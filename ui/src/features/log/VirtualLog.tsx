@@ -1,5 +1,5 @@
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { LogFilters } from "./filters";
 import { LogRowView } from "./LogRowView";
 import { useLogCount, useLogRows, useLogTail } from "./rows";
@@ -33,13 +33,6 @@ export function VirtualLog({ filters }: { filters: LogFilters }) {
   const total = counted?.total ?? 0;
   const lastId = counted?.lastId ?? 0;
 
-  // Following the end, rows are keyed by their id, not their index: as new rows push a full
-  // ring along, a row on screen keeps its element (and is not rendered again).
-  const latest = follow ? tail.data : undefined;
-  const keyOf = (index: number) => {
-    const row = latest && index >= latest.offset ? latest.rows[index - latest.offset] : undefined;
-    return row ? row.id : `at-${String(index)}`;
-  };
   // The virtualizer's functions change under it; this component re-renders on every scroll
   // anyway, so skipping the compiler's memoizing here is what we want.
   // eslint-disable-next-line react-hooks/incompatible-library
@@ -48,7 +41,6 @@ export function VirtualLog({ filters }: { filters: LogFilters }) {
     getScrollElement: () => parentRef.current,
     estimateSize: () => ROW_HEIGHT,
     overscan: OVERSCAN,
-    getItemKey: keyOf,
   });
   const items = virtualizer.getVirtualItems();
   const first = items[0]?.index ?? 0;
@@ -78,15 +70,14 @@ export function VirtualLog({ filters }: { filters: LogFilters }) {
     }
   };
 
-  // Stable, so the memoised rows are not rendered again for a new function.
-  const toggle = useCallback((id: number) => {
+  const toggle = (id: number) => {
     setExpanded((cur) => {
       const next = new Set(cur);
       if (next.has(id)) next.delete(id);
       else next.add(id);
       return next;
     });
-  }, []);
+  };
 
   const newer = follow ? 0 : (count.data?.newer ?? 0);
   return (
@@ -132,7 +123,13 @@ export function VirtualLog({ filters }: { filters: LogFilters }) {
                 >
                   {row ? (
                     <>
-                      <LogRowView row={row} expanded={expanded.has(row.id)} onToggle={toggle} />
+                      <LogRowView
+                        row={row}
+                        expanded={expanded.has(row.id)}
+                        onToggle={() => {
+                          toggle(row.id);
+                        }}
+                      />
                       {expanded.has(row.id) && <TraceView id={row.id} />}
                     </>
                   ) : (
