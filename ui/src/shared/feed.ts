@@ -78,10 +78,32 @@ export function applyBatch(b: FeedBatch): boolean {
   });
   // For the flood benchmark and e2e tests: which batch the window has applied.
   document.documentElement.dataset.feedSeq = String(b.seq);
-  if (b.log.added > 0) void queryClient.invalidateQueries({ queryKey: keys.log });
+  if (b.log.added > 0) refreshLog();
   if (b.tracesChanged) void queryClient.invalidateQueries({ queryKey: keys.trace });
   if (b.statsChanged) void queryClient.invalidateQueries({ queryKey: keys.stats });
   return true;
+}
+
+/**
+ * The log's rows are asked for again at most every `LOG_REFRESH_MS`: a flood brings new rows
+ * with every batch (10 a second), faster than anyone reads them, and each refresh costs the
+ * window a request and a repaint of the list. The first new rows after a quiet spell show at
+ * once; the last ones of a burst within that time.
+ */
+export const LOG_REFRESH_MS = 250;
+let logRefreshedAt = -Infinity;
+let logRefreshTimer: ReturnType<typeof setTimeout> | null = null;
+
+function refreshLog() {
+  if (logRefreshTimer !== null) return;
+  const wait = logRefreshedAt + LOG_REFRESH_MS - Date.now();
+  const run = () => {
+    logRefreshTimer = null;
+    logRefreshedAt = Date.now();
+    void queryClient.invalidateQueries({ queryKey: keys.log });
+  };
+  if (wait <= 0) run();
+  else logRefreshTimer = setTimeout(run, wait);
 }
 
 let running: (() => void) | null = null;
@@ -158,6 +180,9 @@ export function startFeed(): () => void {
 /** Forgets everything (tests). */
 export function resetFeed() {
   running?.();
+  if (logRefreshTimer !== null) clearTimeout(logRefreshTimer);
+  logRefreshTimer = null;
+  logRefreshedAt = -Infinity;
   useFeed.setState({
     seq: null,
     status: null,
