@@ -1192,22 +1192,7 @@ mod compact_tests {
         msg_id: u64,
         steps: Vec<PlannedStep>,
     ) -> Arc<livetrigger_engine::engine::item::QueueItem> {
-        Arc::new(livetrigger_engine::engine::item::QueueItem {
-            id,
-            lane: "minecraft".into(),
-            rule_id: "rose-creeper".into(),
-            action_id: "creeper".into(),
-            kind: EventKind::Gift,
-            event: "Rose".into(),
-            msg_id,
-            username: Some("anna".into()),
-            paid: true,
-            vars: Default::default(),
-            steps,
-            queued_ms: 1,
-            rerun_of: None,
-            keep_separate: false,
-        })
+        crate::feed::tests::item_with_steps(id, msg_id, "minecraft", steps)
     }
 
     fn update(

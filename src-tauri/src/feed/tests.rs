@@ -77,6 +77,23 @@ fn chat(msg_id: u64, who: User, text: &str) -> Event {
 }
 
 fn item(id: u64, msg_id: u64, lane: &str) -> Arc<QueueItem> {
+    item_with_steps(
+        id,
+        msg_id,
+        lane,
+        vec![livetrigger_engine::engine::item::PlannedStep::Command {
+            command: "summon minecraft:creeper".into(),
+        }],
+    )
+}
+
+/// A paid gift's queue item of rule `rose-creeper` (also used by the log's trace tests).
+pub(super) fn item_with_steps(
+    id: u64,
+    msg_id: u64,
+    lane: &str,
+    steps: Vec<livetrigger_engine::engine::item::PlannedStep>,
+) -> Arc<QueueItem> {
     Arc::new(QueueItem {
         id,
         lane: lane.into(),
@@ -88,9 +105,7 @@ fn item(id: u64, msg_id: u64, lane: &str) -> Arc<QueueItem> {
         username: Some("anna".into()),
         paid: true,
         vars: TemplateEvent::default(),
-        steps: vec![livetrigger_engine::engine::item::PlannedStep::Command {
-            command: "summon minecraft:creeper".into(),
-        }],
+        steps,
         queued_ms: 1,
         rerun_of: None,
         keep_separate: false,

@@ -1,21 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { FeedBatch } from "../ipc";
 import { applyBatch, LOG_REFRESH_MS, resetFeed, useFeed } from "./feed";
+import { feedBatch } from "../test/backend";
 import { keys, queryClient } from "./query";
 
 function batch(seq: number, added: number): FeedBatch {
-  return {
-    seq,
-    reset: false,
-    log: { count: seq * 10, firstId: 1, lastId: seq * 10, added },
-    tracesChanged: false,
-    items: [],
-    removedItems: [],
-    lanes: null,
-    status: null,
-    statsChanged: false,
-    missedUpdates: 0,
-  };
+  return feedBatch({ seq, log: { count: seq * 10, firstId: 1, lastId: seq * 10, added } });
 }
 
 describe("feed", () => {

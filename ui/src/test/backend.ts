@@ -212,6 +212,22 @@ export function fakeBackend(overrides: Record<string, (args: unknown) => unknown
   return calls;
 }
 
+/** A batch that changes nothing but what `over` says. */
+export function feedBatch(over: Partial<FeedBatch> & Pick<FeedBatch, "seq">): FeedBatch {
+  return {
+    reset: false,
+    log: { count: 0, firstId: 1, lastId: 0, added: 0 },
+    tracesChanged: false,
+    items: [],
+    removedItems: [],
+    lanes: null,
+    status: null,
+    statsChanged: false,
+    missedUpdates: 0,
+    ...over,
+  };
+}
+
 /** Starts the feed (if needed), waits for its snapshot, then pushes one batch after it. */
 export async function pushBatch(over: Partial<FeedBatch>) {
   startFeed();
@@ -220,19 +236,12 @@ export async function pushBatch(over: Partial<FeedBatch>) {
       await new Promise((r) => setTimeout(r, 5));
     }
     const cur = useFeed.getState();
-    const batch: FeedBatch = {
+    const batch = feedBatch({
       seq: (cur.seq ?? 0) + 1,
-      reset: false,
       log: cur.log,
-      tracesChanged: false,
-      items: [],
-      removedItems: [],
-      lanes: null,
-      status: null,
-      statsChanged: false,
       missedUpdates: cur.missedUpdates,
       ...over,
-    };
+    });
     await emit("feed-batch", batch);
   });
 }
