@@ -12,12 +12,14 @@
 //! queued for the next start, which is what a streamer's app would do at that point.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use livetrigger_engine::outputs::rcon::test_server::McRconServer;
-use tokio::process::Command;
 use webcast_sim::{Msg, Script, SimConfig, SimUser, Simulator, Step};
+
+#[path = "cli_run.rs"]
+mod cli_run;
+use cli_run::cli_run;
 
 const BIN: &str = env!("CARGO_BIN_EXE_livetrigger-cli");
 const PASSWORD: &str = "memory-bench";
@@ -145,33 +147,16 @@ async fn main() {
     let profile = starter_profile(dir.path());
     let data = dir.path().join("data");
     let started = Instant::now();
-    // LIVETRIGGER_BENCH_WRAP="heaptrack -o /tmp/run" runs the CLI under a profiler to see what
-    // the peak is made of (the RSS figure is then the wrapper's, not a result).
-    let mut cmd = match std::env::var("LIVETRIGGER_BENCH_WRAP") {
-        Ok(wrap) if !wrap.trim().is_empty() => {
-            let mut parts = wrap.split_whitespace();
-            let mut c = Command::new(parts.next().unwrap_or_default());
-            c.args(parts).arg(BIN);
-            c
-        }
-        _ => Command::new(BIN),
-    };
-    let mut child = cmd
-        .arg("run")
-        .arg("--profile")
-        .arg(&profile)
-        .args(["--user", webcast_sim::DEFAULT_USER])
-        .args(["--web-url", &sim.base_url()])
-        .args(["--rcon-addr", &rcon.addr().to_string()])
-        .arg("--data-dir")
-        .arg(&data)
-        .env("LIVETRIGGER_RCON_PASSWORD", PASSWORD)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start livetrigger-cli");
+    let mut child = cli_run(
+        BIN,
+        &profile,
+        &sim.base_url(),
+        &rcon.addr().to_string(),
+        &data,
+        PASSWORD,
+    )
+    .spawn()
+    .expect("start livetrigger-cli");
     let pid = child.id().expect("pid");
     // Every like and every gift message, and the connect, as events in the CLI's store.
     let want = LIKERS + GIFTS + 1;

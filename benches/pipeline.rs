@@ -29,7 +29,6 @@
 //! `LIVETRIGGER_BENCH_FLOOD_SECONDS` (default 10).
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -43,6 +42,10 @@ use tiktok_live::target::Target;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use webcast_sim::{Msg, Scenario, Script, SimConfig, SimHandle, SimUser, Simulator, Step};
+
+#[path = "cli_run.rs"]
+mod cli_run;
+use cli_run::cli_run;
 
 const BIN: &str = env!("CARGO_BIN_EXE_livetrigger-cli");
 const PASSWORD: &str = "pipeline-bench";
@@ -436,33 +439,16 @@ async fn rss() {
     .expect("copy the starter profile");
     let data = dir.path().join("data");
     let db = store_path(&data.join("engine"));
-    // LIVETRIGGER_BENCH_WRAP="heaptrack -o /tmp/flood" runs the CLI under a profiler (the RSS
-    // figure is then the wrapper's, not a result).
-    let mut cmd = match std::env::var("LIVETRIGGER_BENCH_WRAP") {
-        Ok(wrap) if !wrap.trim().is_empty() => {
-            let mut parts = wrap.split_whitespace();
-            let mut c = tokio::process::Command::new(parts.next().unwrap_or_default());
-            c.args(parts).arg(BIN);
-            c
-        }
-        _ => tokio::process::Command::new(BIN),
-    };
-    let mut child = cmd
-        .arg("run")
-        .arg("--profile")
-        .arg(&profile)
-        .args(["--user", webcast_sim::DEFAULT_USER])
-        .args(["--web-url", &sim.base_url()])
-        .args(["--rcon-addr", &rcon.addr().to_string()])
-        .arg("--data-dir")
-        .arg(&data)
-        .env("LIVETRIGGER_RCON_PASSWORD", PASSWORD)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start livetrigger-cli");
+    let mut child = cli_run(
+        BIN,
+        &profile,
+        &sim.base_url(),
+        &rcon.addr().to_string(),
+        &data,
+        PASSWORD,
+    )
+    .spawn()
+    .expect("start livetrigger-cli");
     let pid = child.id().expect("pid");
     let started = Instant::now();
     let mut stored = 0;
