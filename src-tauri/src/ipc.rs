@@ -1,11 +1,12 @@
 //! The one list of everything the UI and the backend say to each other.
 //!
-//! `ipc!` below turns that list into (1) the Tauri invoke handler, (2) the typed event enum the
-//! backend emits, and (3) the TypeScript module `ui/src/ipc/bindings.ts`. The test
-//! `src-tauri/tests/ipc.rs` fails when the committed TypeScript differs from what this list
-//! generates, so the UI can never call a command or read an event with a stale shape.
+//! `ipc!` below turns that list into (1) the Tauri invoke handler and (2) the TypeScript module
+//! `ui/src/ipc/bindings.ts`. The test `src-tauri/tests/ipc.rs` fails when the committed
+//! TypeScript differs from what this list generates, so the UI can never call a command or read
+//! a reply with a stale shape. There are no events: what the backend pushes, the window pulls
+//! with `feed_next` (see `feed`), so nothing is delivered by evaluating scripts in the page.
 
-use tauri::{Emitter, Runtime};
+use tauri::Runtime;
 use ts_rs::{Config, TS};
 
 use crate::commands::AppInfo;
@@ -31,26 +32,11 @@ pub const BINDINGS_PATH: &str = "ui/src/ipc/bindings.ts";
 macro_rules! ipc {
     (
         commands { $( $(#[doc = $cdoc:literal])* fn $module:ident :: $cmd:ident ( $( $arg:ident : $argty:ty ),* ) -> $ret:ty; )* }
-        events { $( $(#[doc = $edoc:literal])* $event:ident ( $payload:ty ) = $event_name:literal; )* }
         types [ $( $ty:ty ),* $(,)? ]
     ) => {
         /// The invoke handler with every command of the list.
         pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
             tauri::generate_handler![ $( crate::$module::$cmd ),* ]
-        }
-
-        /// Every event the backend pushes to the UI.
-        #[derive(Debug, Clone)]
-        pub enum AppEvent { $( $(#[doc = $edoc])* $event($payload) ),* }
-
-        impl AppEvent {
-            pub fn name(&self) -> &'static str {
-                match self { $( AppEvent::$event(_) => $event_name ),* }
-            }
-
-            pub fn emit<R: Runtime, E: Emitter<R>>(self, emitter: &E) -> tauri::Result<()> {
-                match self { $( AppEvent::$event(payload) => emitter.emit($event_name, payload) ),* }
-            }
         }
 
         /// The TypeScript module generated from this list.
@@ -66,12 +52,6 @@ macro_rules! ipc {
                 let args: &[(&str, String)] = &[ $( (stringify!($arg), <$argty as TS>::name(&cfg)) ),* ];
                 out.push_str(&command_ts(stringify!($cmd), args, &<$ret as TS>::name(&cfg)));
             )*
-            out.push_str("} as const;\n\nexport const events = {\n");
-            $(
-                let docs: &[&str] = &[$($edoc),*];
-                push_doc(&mut out, docs);
-                out.push_str(&event_ts($event_name, &<$payload as TS>::name(&cfg)));
-            )*
             out.push_str("} as const;\n");
             out
         }
@@ -82,7 +62,7 @@ ipc! {
     commands {
         /// Version, platform, and the data and log folders.
         fn commands::app_info() -> AppInfo;
-        /// The status bar's current snapshot (later changes arrive as `status` events).
+        /// The status bar's current snapshot (later changes arrive in feed batches).
         fn commands::status() -> StatusSnapshot;
         /// Connects to a TikTok LIVE (stopping a running connection first).
         fn live::live_connect(request: ConnectRequest) -> ();
@@ -100,8 +80,8 @@ ipc! {
         fn queue::queue_rerun(id: u32) -> u32;
         /// Everything the window shows, as of batch `seq` (on load, or after a missed batch).
         fn feed::feed_snapshot() -> FeedSnapshot;
-        /// The window applied and painted batch `seq` (flow control: a busy window gets fewer, larger batches).
-        fn feed::feed_ack(seq: u32) -> ();
+        /// The batch after `after`, once it is made (at most 10 a second; null after 25 s without one). Asking says batch `after` is applied and painted: a busy window gets fewer, larger batches.
+        fn feed::feed_next(after: u32) -> Option<FeedBatch>;
         /// One page of the session log (filtered), oldest first.
         fn feed::log_page(query: LogQuery) -> LogPage;
         /// What the engine did with one log row.
@@ -155,10 +135,6 @@ ipc! {
         /// Fires an event matching a saved rule (marked as a test).
         fn setup_simulate::rule_test_fire(rule_id: String) -> u32;
     }
-    events {
-        /// Everything changed since the previous batch (at most 10 a second).
-        FeedBatch(FeedBatch) = "feed-batch";
-    }
     types [ErrorCode, IpcError, AppInfo, ConnectionState, OutputHealth, RoomStats, StatusSnapshot, ConnectRequest, LaneView, QueueItemView, LaneOp, Count, GifterGift, GifterView, StatsView, GiftView, CatalogSource, CatalogView, GiftInfo, LogRow, LogQuery, LogPage, LogCursor, TraceMatch, TraceSkip, TraceItem, TraceView, FeedBatch, FeedSnapshot, ExportFormat, ProfileDoc, BackupView, TemplatePreview, SettingsView, SettingsUpdate, RconTestResult, DemoView, SimulateRequest, SoundDeviceView]
 }
 
@@ -166,7 +142,6 @@ const HEADER: &str = "\
 // Generated from src-tauri/src/ipc.rs. Do not edit by hand.
 // Regenerate: UPDATE_BINDINGS=1 cargo test --test ipc
 import { invoke } from \"@tauri-apps/api/core\";
-import { listen, type UnlistenFn } from \"@tauri-apps/api/event\";
 
 ";
 
@@ -213,13 +188,6 @@ fn command_ts(name: &str, args: &[(&str, String)], ret: &str) -> String {
     )
 }
 
-fn event_ts(name: &str, payload: &str) -> String {
-    format!(
-        "  {}: (handler: (payload: {payload}) => void): Promise<UnlistenFn> =>\n    listen<{payload}>(\"{name}\", (event) => handler(event.payload)),\n",
-        camel_case(name)
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,20 +210,12 @@ mod tests {
     }
 
     #[test]
-    fn every_event_has_its_wire_name() {
-        let ev = AppEvent::FeedBatch(FeedBatch {
-            seq: 1,
-            reset: false,
-            log: LogCursor::default(),
-            traces_changed: false,
-            items: Vec::new(),
-            removed_items: Vec::new(),
-            lanes: None,
-            status: Some(StatusSnapshot::default()),
-            stats_changed: false,
-            missed_updates: 0,
-        });
-        assert_eq!(ev.name(), "feed-batch");
-        assert!(typescript().contains("listen<FeedBatch>(\"feed-batch\""));
+    fn the_feed_is_a_command_and_nothing_is_an_event() {
+        let ts = typescript();
+        assert!(ts.contains("feedNext: (args: { after: number }): Promise<FeedBatch | null>"));
+        assert!(
+            !ts.contains("listen"),
+            "no events: the window pulls its batches"
+        );
     }
 }

@@ -1,10 +1,18 @@
 //! The one update stream from the backend to the window.
 //!
 //! Everything that changes (log rows, queue items, lane counters, the status bar, stats) is
-//! collected here and sent as one `feed-batch` event at most [`BATCHES_PER_SECOND`] times a
-//! second, so a flood of events costs the window a bounded amount of work. Each batch has a
-//! sequence number; a window that sees a gap (or has just loaded) asks for [`feed_snapshot`]
-//! and goes on from there. The log itself stays here (a ring of [`log::DEFAULT_CAPACITY`]
+//! collected here into one batch at most [`BATCHES_PER_SECOND`] times a second, so a flood of
+//! events costs the window a bounded amount of work. The window pulls the batches: it asks
+//! [`feed_next`] for the one after the batch it has just painted, and the reply is that batch
+//! as soon as it is made. Each batch has a sequence number; a window that sees a gap (or has
+//! just loaded) asks for [`feed_snapshot`] and goes on from there.
+//!
+//! Why a pull and not Tauri's events or channels: both deliver by evaluating a script in the
+//! page, and in WebKitGTK every evaluation makes the app process run JavaScriptCore to read
+//! the result and the web process compile a new script. Over 200 deliveries of 30 kB that cost
+//! an empty window +6.5 MB in the app process and +13-20 MB in WebKit; the same data as
+//! command replies (plain responses of Tauri's `ipc:` protocol) cost neither (measured in
+//! docs/performance.md). The log itself stays here (a ring of [`log::DEFAULT_CAPACITY`]
 //! rows) and the window asks for the page it shows ([`log_page`]).
 //!
 //! When the engine's update channel overflows (`Lagged`), the queue is rebuilt from the
@@ -16,6 +24,7 @@ pub mod stats;
 #[cfg(test)]
 mod tests;
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -46,11 +55,17 @@ const BATCH_GAP: Duration = Duration::from_millis(1000 / BATCHES_PER_SECOND as u
 /// the status bar): such progress reads fine at 4 frames a second, and every batch costs the
 /// window a repaint, which is most of its work without a GPU.
 const QUIET_GAP: Duration = Duration::from_millis(250);
-/// How long the next batch waits for the window to say it has painted the previous one. A
+/// How long the next batch waits for the window to ask for it (asking for batch N + 1 says N
+/// is painted). A
 /// window that is busy gets fewer, larger batches instead of a queue of them in front of the
 /// streamer's clicks; a window that reloads or stops answering slows the feed to one batch per
 /// this interval, never stops it.
 const ACK_TIMEOUT: Duration = Duration::from_secs(1);
+/// Batches kept for a window that asks late (a slow one is still sent them in order).
+const BATCHES_KEPT: usize = 16;
+/// How long [`feed_next`] waits for a batch before it answers "none yet" (the window asks
+/// again at once): no request stays open for ever.
+pub const LONG_POLL: Duration = Duration::from_secs(25);
 /// Engine updates handled under one lock.
 const UPDATES_PER_LOCK: usize = 512;
 /// Stats changes are announced at most this often (the Stats view refetches on it).
@@ -361,6 +376,9 @@ pub struct Feed {
     /// acknowledges at all (one that never does is paced by time alone).
     acked: Mutex<Option<u32>>,
     ack_wake: Notify,
+    /// The newest batches made, oldest first, for [`Feed::next_batch`].
+    outbox: Mutex<VecDeque<FeedBatch>>,
+    outbox_wake: Notify,
 }
 
 impl Feed {
@@ -371,6 +389,8 @@ impl Feed {
             engine: Mutex::new(None),
             acked: Mutex::new(None),
             ack_wake: Notify::new(),
+            outbox: Mutex::new(VecDeque::new()),
+            outbox_wake: Notify::new(),
         })
     }
 
@@ -405,6 +425,48 @@ impl Feed {
                 return;
             }
         }
+    }
+
+    /// A batch made by [`Feed::run_batches`]: the window's next request takes it.
+    pub fn publish(&self, batch: FeedBatch) {
+        {
+            let mut out = self.outbox.lock().unwrap_or_else(|p| p.into_inner());
+            out.push_back(batch);
+            while out.len() > BATCHES_KEPT {
+                out.pop_front();
+            }
+        }
+        self.outbox_wake.notify_waiters();
+    }
+
+    /// The batch after `after` (which the window has applied and painted: this is also its
+    /// acknowledgement), waiting up to `wait` for it to be made; `None` when none came.
+    /// A window too far behind gets the oldest batch kept: the gap tells it to resync.
+    pub async fn next_batch(&self, after: u32, wait: Duration) -> Option<FeedBatch> {
+        self.ack(after);
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let notified = self.outbox_wake.notified();
+            tokio::pin!(notified);
+            // Registered before looking, so a batch published in between still wakes us.
+            notified.as_mut().enable();
+            if let Some(b) = self.kept_after(after) {
+                return Some(b);
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return None;
+            }
+        }
+    }
+
+    fn kept_after(&self, after: u32) -> Option<FeedBatch> {
+        let out = self.outbox.lock().unwrap_or_else(|p| p.into_inner());
+        // Sequence numbers wrap: "after" means within half the range ahead.
+        let ahead = |seq: u32| seq.wrapping_sub(after).wrapping_sub(1) < u32::MAX / 2;
+        out.iter()
+            .find(|b| b.seq == after.wrapping_add(1))
+            .or_else(|| out.iter().find(|b| ahead(b.seq)))
+            .cloned()
     }
 
     /// Something changed: a batch goes out within [`BATCH_GAP`].
@@ -587,14 +649,10 @@ impl Default for FeedHub {
 pub fn start<R: Runtime>(app: &AppHandle<R>) {
     let feed = app.state::<FeedHub>().0.clone();
     let status_app = app.clone();
-    let emit_app = app.clone();
+    let outbox = feed.clone();
     tauri::async_runtime::spawn(feed.run_batches(
         move || status_app.state::<StatusHub>().snapshot(),
-        move |batch| {
-            if let Err(e) = crate::ipc::AppEvent::FeedBatch(batch).emit(&emit_app) {
-                tracing::debug!(error = %e, "could not push a batch");
-            }
-        },
+        move |batch| outbox.publish(batch),
     ));
 }
 
@@ -628,11 +686,13 @@ pub fn feed_snapshot(
     Ok(feed.snapshot(hub.snapshot()))
 }
 
-/// The window applied and painted batch `seq`; the next one may go (see [`ACK_TIMEOUT`]).
+/// The batch after `after`, once it is made (see [`Feed::next_batch`]).
 #[tauri::command]
-pub fn feed_ack(feed: State<'_, FeedHub>, seq: u32) -> Result<(), IpcError> {
-    feed.ack(seq);
-    Ok(())
+pub async fn feed_next(
+    feed: State<'_, FeedHub>,
+    after: u32,
+) -> Result<Option<FeedBatch>, IpcError> {
+    Ok(feed.next_batch(after, LONG_POLL).await)
 }
 
 #[tauri::command]

@@ -976,3 +976,92 @@ async fn queue_progress_alone_is_sent_four_times_a_second_and_new_rows_at_once()
     );
     task.abort();
 }
+
+/// The window pulls its batches (`feed_next`): a slow window still sees every batch in order
+/// and every row announced, and it paces the feed (asking for the next batch acknowledges the
+/// previous one).
+#[tokio::test(start_paused = true)]
+async fn a_pulling_window_gets_every_batch_in_order_at_its_own_pace() {
+    let feed = Feed::new(100_000);
+    let producer = feed.clone();
+    let task = tokio::spawn(
+        feed.clone()
+            .run_batches(status, move |b| producer.publish(b)),
+    );
+    let window = {
+        let feed = feed.clone();
+        // The window starts from a snapshot taken before the first event.
+        let mut after = feed.lock().seq();
+        tokio::spawn(async move {
+            let mut got = Vec::new();
+            loop {
+                let Some(b) = feed.next_batch(after, LONG_POLL).await else {
+                    break;
+                };
+                assert_eq!(b.seq, after + 1, "no gap for a window that keeps asking");
+                after = b.seq;
+                got.push(b);
+                // Painting takes this window 300 ms.
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+            got
+        })
+    };
+    for i in 1..=3_000u64 {
+        feed.client_event(&chat(i, user(i, "v", "V"), "hi"));
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    // Nothing more happens: the window's last request ends empty after the long poll.
+    tokio::time::sleep(LONG_POLL + Duration::from_secs(2)).await;
+    let got = window.await.unwrap();
+    task.abort();
+    assert!(
+        got.len() <= 3_000 / 300 + 3,
+        "a slow window is not flooded: {} batches",
+        got.len()
+    );
+    let rows: u32 = got.iter().map(|b| b.log.added).sum();
+    assert_eq!(rows, 3_000, "every row is announced");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_request_waits_for_the_next_batch_and_one_far_behind_sees_a_gap() {
+    let feed = Feed::new(1_000);
+    let waiting = {
+        let feed = feed.clone();
+        tokio::spawn(async move { feed.next_batch(0, LONG_POLL).await })
+    };
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    assert!(
+        !waiting.is_finished(),
+        "nothing made yet: the request waits"
+    );
+    let made = |feed: &Feed, n: u64| {
+        feed.client_event(&chat(n, user(n, "v", "V"), "hi"));
+        feed.lock().take_batch(status(), 0).expect("a batch")
+    };
+    feed.publish(made(&feed, 1));
+    let b = waiting.await.unwrap().expect("woken by the batch");
+    assert_eq!(b.seq, 1);
+    // Asked again for the same batch (a window reloaded mid-request): it is still there.
+    assert_eq!(
+        feed.next_batch(0, Duration::ZERO).await.map(|b| b.seq),
+        Some(1)
+    );
+    // A window 30 batches behind gets the oldest one kept: the gap makes it resync.
+    for n in 2..=31 {
+        feed.publish(made(&feed, n));
+    }
+    let behind = feed.next_batch(1, Duration::ZERO).await.unwrap();
+    assert_eq!(behind.seq, 31 - BATCHES_KEPT as u32 + 1);
+    assert_ne!(behind.seq, 2, "batch 2 is gone: the window sees the gap");
+    // Up to date and nothing new: an empty answer once the long poll is over, not before.
+    let idle = {
+        let feed = feed.clone();
+        tokio::spawn(async move { feed.next_batch(31, LONG_POLL).await })
+    };
+    tokio::time::sleep(LONG_POLL - Duration::from_secs(1)).await;
+    assert!(!idle.is_finished());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(idle.await.unwrap(), None);
+}

@@ -1,7 +1,14 @@
 import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it } from "vitest";
-import { fakeBackend, idleStatus, pushBatch, pushStatus, snapshot } from "../test/backend";
+import {
+  fakeBackend,
+  idleStatus,
+  nextBatch,
+  pushBatch,
+  pushStatus,
+  snapshot,
+} from "../test/backend";
 import { App } from "./App";
 import { VIEWS } from "./views";
 
@@ -75,30 +82,38 @@ describe("app shell", () => {
     expect(screen.queryByText("Queue: 99")).toBeNull();
   });
 
-  it("acknowledges each batch once it is on screen (flow control)", async () => {
-    const acks: number[] = [];
+  it("asks for the next batch only once the previous one is on screen (flow control)", async () => {
+    const afters: number[] = [];
     fakeBackend({
-      feed_ack: (args) => {
-        acks.push((args as { seq: number }).seq);
-        return null;
+      feed_next: (args) => {
+        afters.push((args as { after: number }).after);
+        return nextBatch(args);
       },
     });
     render(<App />);
     expect(await screen.findByText("Queue: 0")).toBeTruthy();
+    await waitFor(() => {
+      expect(afters).toEqual([0]);
+    });
     await pushBatch({ status: { ...idleStatus, queueDepth: 5 } });
     expect(await screen.findByText("Queue: 5")).toBeTruthy();
     await waitFor(() => {
-      expect(acks).toEqual([1]);
+      expect(afters).toEqual([0, 1]);
     });
   });
 
-  it("says so when the backend does not answer", async () => {
+  it("says so when the backend does not answer, and follows it again once it does", async () => {
+    let down = true;
     fakeBackend({
       feed_snapshot: () => {
-        throw new Error("bridge down");
+        if (down) throw new Error("bridge down");
+        return snapshot({ status: { ...idleStatus, queueDepth: 2 } });
       },
     });
     render(<App />);
     expect(await screen.findByText("Backend unavailable")).toBeTruthy();
+    down = false;
+    expect(await screen.findByText("Queue: 2", {}, { timeout: 3000 })).toBeTruthy();
+    expect(screen.queryByText("Backend unavailable")).toBeNull();
   });
 });

@@ -1,7 +1,6 @@
 // Generated from src-tauri/src/ipc.rs. Do not edit by hand.
 // Regenerate: UPDATE_BINDINGS=1 cargo test --test ipc
 import { invoke } from "@tauri-apps/api/core";
-import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
 export type ErrorCode = "path" | "invalid_input" | "internal";
 
@@ -388,7 +387,7 @@ export const commands = {
    */
   appInfo: (): Promise<AppInfo> => invoke<AppInfo>("app_info"),
   /**
-   * The status bar's current snapshot (later changes arrive as `status` events).
+   * The status bar's current snapshot (later changes arrive in feed batches).
    */
   status: (): Promise<StatusSnapshot> => invoke<StatusSnapshot>("status"),
   /**
@@ -424,9 +423,9 @@ export const commands = {
    */
   feedSnapshot: (): Promise<FeedSnapshot> => invoke<FeedSnapshot>("feed_snapshot"),
   /**
-   * The window applied and painted batch `seq` (flow control: a busy window gets fewer, larger batches).
+   * The batch after `after`, once it is made (at most 10 a second; null after 25 s without one). Asking says batch `after` is applied and painted: a busy window gets fewer, larger batches.
    */
-  feedAck: (args: { seq: number }): Promise<null> => invoke<null>("feed_ack", args),
+  feedNext: (args: { after: number }): Promise<FeedBatch | null> => invoke<FeedBatch | null>("feed_next", args),
   /**
    * One page of the session log (filtered), oldest first.
    */
@@ -531,12 +530,4 @@ export const commands = {
    * Fires an event matching a saved rule (marked as a test).
    */
   ruleTestFire: (args: { ruleId: string }): Promise<number> => invoke<number>("rule_test_fire", args),
-} as const;
-
-export const events = {
-  /**
-   * Everything changed since the previous batch (at most 10 a second).
-   */
-  feedBatch: (handler: (payload: FeedBatch) => void): Promise<UnlistenFn> =>
-    listen<FeedBatch>("feed-batch", (event) => handler(event.payload)),
 } as const;

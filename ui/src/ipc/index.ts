@@ -4,7 +4,7 @@ import { getCurrentWebview } from "@tauri-apps/api/webview";
 import { open as openDialog, save as saveDialog } from "@tauri-apps/plugin-dialog";
 import type { IpcError } from "./bindings";
 
-export { commands, events } from "./bindings";
+export { commands } from "./bindings";
 export type * from "./bindings";
 
 /** True when an unknown rejection value has the backend's `{code, message}` shape. */

@@ -1,10 +1,10 @@
-// The store of everything the backend pushes, fed by `feed-batch` events (at most 10 a
-// second). Each batch has a sequence number: on load, and whenever one is missing, the store
-// asks for a snapshot and goes on from there, so it is never silently wrong.
+// The store of everything the backend pushes. The window pulls it: it asks for the batch after
+// the one it has painted (`feed_next`, at most 10 a second) and applies it. Each batch has a
+// sequence number: on load, and whenever one is missing, the store asks for a snapshot and goes
+// on from there, so it is never silently wrong.
 import { create } from "zustand";
 import {
   commands,
-  events,
   type FeedBatch,
   type FeedSnapshot,
   type LaneView,
@@ -108,16 +108,24 @@ function refreshLog() {
 
 let running: (() => void) | null = null;
 
+/** How long the feed waits before asking again after the bridge failed. */
+const RETRY_MS = 1000;
+
 /**
- * Tells the backend that batch `seq` is on screen, once the frame after it has been painted:
- * the backend sends the next batch only then (or after a second), so a busy window receives
- * fewer, larger batches instead of a backlog queued in front of the streamer's clicks.
+ * Resolves once the frame after the last change has been painted, or after a second when the
+ * window paints nothing (minimised). Only then does the window ask for the next batch, and
+ * asking is what lets the backend make it: a busy window receives fewer, larger batches
+ * instead of a backlog queued in front of the streamer's clicks.
  */
-function acknowledge(seq: number) {
-  requestAnimationFrame(() => {
-    setTimeout(() => {
-      commands.feedAck({ seq }).catch(() => undefined);
-    }, 0);
+function painted(): Promise<void> {
+  return new Promise((resolve) => {
+    const fallback = setTimeout(resolve, 1000);
+    requestAnimationFrame(() => {
+      setTimeout(() => {
+        clearTimeout(fallback);
+        resolve();
+      }, 0);
+    });
   });
 }
 
@@ -125,53 +133,45 @@ function acknowledge(seq: number) {
 export function startFeed(): () => void {
   if (running) return running;
   let live = true;
-  let syncing = false;
-  let pending: FeedBatch[] = [];
-  const resync = () => {
-    if (syncing) return;
-    syncing = true;
-    commands.feedSnapshot().then(
-      (s) => {
-        syncing = false;
-        if (!live) return;
-        const first = useFeed.getState().seq === null;
-        applySnapshot(s);
-        if (!first) useFeed.setState((st) => ({ resyncs: st.resyncs + 1 }));
-        const queued = pending;
-        pending = [];
-        for (const b of queued) {
-          if (!applyBatch(b)) {
-            resync();
-            return;
-          }
-        }
-      },
-      () => {
-        syncing = false;
-        if (live) useFeed.setState({ bridgeDown: true });
-      },
-    );
+  // Read through a function: `stop` changes it while a request is out.
+  const stopped = () => !live;
+  let synced = false;
+  const resync = async () => {
+    const s = await commands.feedSnapshot();
+    if (stopped()) return;
+    const first = useFeed.getState().seq === null;
+    applySnapshot(s);
+    if (!first) useFeed.setState((st) => ({ resyncs: st.resyncs + 1 }));
+    synced = true;
   };
-  const unlisten = events.feedBatch((b) => {
-    if (!live) return;
-    if (syncing) {
-      pending.push(b);
-    } else if (!applyBatch(b)) {
-      pending.push(b);
-      resync();
+  const follow = async () => {
+    while (live) {
+      try {
+        const seq = useFeed.getState().seq;
+        if (!synced || seq === null) {
+          await resync();
+          continue;
+        }
+        const batch = await commands.feedNext({ after: seq });
+        if (stopped()) return;
+        if (batch === null) continue; // nothing happened for a while: ask again
+        if (!applyBatch(batch)) {
+          synced = false; // a gap: start again from a snapshot
+          continue;
+        }
+        await painted();
+      } catch {
+        if (stopped()) return;
+        useFeed.setState({ bridgeDown: true });
+        synced = false;
+        await new Promise((r) => setTimeout(r, RETRY_MS));
+      }
     }
-    acknowledge(b.seq);
-  });
-  resync();
+  };
+  void follow();
   const stop = () => {
     live = false;
     running = null;
-    unlisten.then(
-      (off) => {
-        off();
-      },
-      () => undefined,
-    );
   };
   running = stop;
   return stop;

@@ -1,7 +1,6 @@
 // A fake backend for UI tests: answers the real command names through Tauri's own IPC mock,
 // so components run the same code path as in the app.
 import { mockIPC } from "@tauri-apps/api/mocks";
-import { emit } from "@tauri-apps/api/event";
 import { act } from "@testing-library/react";
 import type {
   AppInfo,
@@ -172,8 +171,31 @@ export function logPages(count: number, rowAt: (index: number) => LogRow) {
   };
 }
 
+/** Batches `pushBatch` made that no `feed_next` request has taken yet, and the requests waiting. */
+let feedQueue: FeedBatch[] = [];
+let feedWaiters: ((b: FeedBatch | null) => void)[] = [];
+
+/** Answers `feed_next` as the backend does: the next batch after `after`, when there is one. */
+export function nextBatch(args: unknown): FeedBatch | null | Promise<FeedBatch | null> {
+  const after = (args as { after: number }).after;
+  feedQueue = feedQueue.filter((b) => b.seq > after);
+  const next = feedQueue.shift();
+  if (next) return next;
+  return new Promise((resolve) => feedWaiters.push(resolve));
+}
+
+function deliver(batch: FeedBatch) {
+  const waiter = feedWaiters.shift();
+  if (waiter) waiter(batch);
+  else feedQueue.push(batch);
+}
+
 export function fakeBackend(overrides: Record<string, (args: unknown) => unknown> = {}) {
   const calls: string[] = [];
+  // Requests of an earlier test's feed end empty; its batches are gone.
+  for (const w of feedWaiters) w(null);
+  feedWaiters = [];
+  feedQueue = [];
   mockIPC(
     (cmd, args) => {
       calls.push(cmd);
@@ -182,6 +204,7 @@ export function fakeBackend(overrides: Record<string, (args: unknown) => unknown
       if (cmd === "app_info") return sampleInfo;
       if (cmd === "status") return idleStatus;
       if (cmd === "feed_snapshot") return snapshot();
+      if (cmd === "feed_next") return nextBatch(args);
       if (cmd === "queue_lanes") return sampleLanes;
       if (cmd === "session_stats") return emptyStats;
       if (cmd === "gift_catalog") return { source: "builtin", gifts: [] };
@@ -228,7 +251,7 @@ export function feedBatch(over: Partial<FeedBatch> & Pick<FeedBatch, "seq">): Fe
   };
 }
 
-/** Starts the feed (if needed), waits for its snapshot, then pushes one batch after it. */
+/** Starts the feed (if needed), waits for its snapshot, then hands it the batch after it. */
 export async function pushBatch(over: Partial<FeedBatch>) {
   startFeed();
   await act(async () => {
@@ -242,7 +265,10 @@ export async function pushBatch(over: Partial<FeedBatch>) {
       missedUpdates: cur.missedUpdates,
       ...over,
     });
-    await emit("feed-batch", batch);
+    deliver(batch);
+    for (let i = 0; i < 50 && useFeed.getState().seq !== batch.seq; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
   });
 }
 
