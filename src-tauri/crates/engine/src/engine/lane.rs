@@ -871,7 +871,8 @@ impl<E: Executor> Lane<E> {
     }
 
     fn lane_changed(&self) {
-        self.reporter.send(EngineUpdate::Lane(self.current()));
+        self.reporter
+            .send(EngineUpdate::Lane(Box::new(self.current())));
     }
 }
 

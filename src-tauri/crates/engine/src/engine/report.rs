@@ -13,7 +13,8 @@ use super::lane::LaneSnapshot;
 use super::store::{StoreError, StoreHandle};
 
 /// Buffered changes per subscriber; a subscriber slower than this misses updates (and is
-/// told so by `broadcast`'s `Lagged`), it never slows the engine.
+/// told so by `broadcast`'s `Lagged`), it never slows the engine. A flood fills every slot, so
+/// an update is kept small (see the size test below).
 const UPDATES_CAPACITY: usize = 16_384;
 
 /// Something the app's live log and queue view show.
@@ -38,8 +39,9 @@ pub enum EngineUpdate {
     },
     /// A queue item changed state.
     Item(ItemUpdate),
-    /// A lane was paused, resumed, cleared or reconfigured.
-    Lane(LaneSnapshot),
+    /// A lane was paused, resumed, cleared or reconfigured. Boxed: it is rare and large, and
+    /// every slot of the update channel is as big as the largest variant.
+    Lane(Box<LaneSnapshot>),
     /// Something went wrong but the engine went on (a template could not render, an event
     /// was invalid).
     Warning { message: String, at_ms: i64 },
@@ -231,5 +233,21 @@ impl Reporter {
             status,
             at_ms: wall_ms(),
         }));
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    /// The update channel keeps [`UPDATES_CAPACITY`] of these resident once a flood has gone
+    /// through it: each variant stays small (large, rare ones are boxed).
+    #[test]
+    fn an_update_stays_small() {
+        assert!(
+            std::mem::size_of::<EngineUpdate>() <= 80,
+            "{} bytes",
+            std::mem::size_of::<EngineUpdate>()
+        );
     }
 }
