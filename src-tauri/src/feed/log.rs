@@ -160,11 +160,53 @@ pub struct TraceView {
 /// What the engine did with a row's event, beyond seeing it (most rows never get one). A
 /// flood leaves tens of thousands of these in the ring, so they are kept compact: rule and
 /// lane names shared, lists sized to their contents, and `TraceView` built only on request.
+///
+/// One list of steps in the order they happened: a trace with one skip (the commonest: a
+/// cooldown) is two small allocations, and the texts that repeat from row to row (rule and
+/// lane names, skip reasons, failure details, RCON replies) are shared.
 #[derive(Debug, Default)]
 struct Trace {
-    matches: Vec<(Arc<str>, u32)>,
-    skips: Vec<(Option<Arc<str>>, Box<str>)>,
-    items: Vec<ItemTrace>,
+    steps: Vec<Step>,
+}
+
+#[derive(Debug)]
+enum Step {
+    /// A rule fired, this many runs.
+    Match(Arc<str>, u32),
+    /// A rule's filter held it back (or, without a rule, the whole event was set aside).
+    Skip(Option<Arc<str>>, Arc<str>),
+    /// A queued item (boxed: the other steps are far smaller).
+    Item(Box<ItemTrace>),
+}
+
+impl Trace {
+    fn matches(&self) -> impl Iterator<Item = (&Arc<str>, u32)> {
+        self.steps.iter().filter_map(|s| match s {
+            Step::Match(rule, runs) => Some((rule, *runs)),
+            _ => None,
+        })
+    }
+
+    fn skips(&self) -> impl Iterator<Item = (Option<&Arc<str>>, &Arc<str>)> {
+        self.steps.iter().filter_map(|s| match s {
+            Step::Skip(rule, reason) => Some((rule.as_ref(), reason)),
+            _ => None,
+        })
+    }
+
+    fn items(&self) -> impl Iterator<Item = &ItemTrace> {
+        self.steps.iter().filter_map(|s| match s {
+            Step::Item(i) => Some(i.as_ref()),
+            _ => None,
+        })
+    }
+
+    fn item_mut(&mut self, id: u64) -> Option<&mut ItemTrace> {
+        self.steps.iter_mut().find_map(|s| match s {
+            Step::Item(i) if u64::from(i.id) == id => Some(i.as_mut()),
+            _ => None,
+        })
+    }
 }
 
 /// A list of texts boxed to its size.
@@ -177,10 +219,10 @@ struct ItemTrace {
     status: &'static str,
     lane: Arc<str>,
     rule: Arc<str>,
-    detail: Option<Box<str>>,
+    detail: Option<Arc<str>>,
     commands: Strs,
     sounds: Strs,
-    outputs: Vec<Box<str>>,
+    outputs: Box<[Arc<str>]>,
 }
 
 impl ItemTrace {
@@ -205,7 +247,7 @@ impl ItemTrace {
             detail: self.detail.as_deref().map(str::to_owned),
             commands: strings(&self.commands),
             sounds: strings(&self.sounds),
-            outputs: strings(&self.outputs),
+            outputs: self.outputs.iter().map(|s| s.to_string()).collect(),
         }
     }
 }
@@ -217,8 +259,11 @@ fn push_exact<T>(list: &mut Vec<T>, value: T) {
     list.push(value);
 }
 
-/// Rule and lane names kept for sharing; past this the set starts over (traces keep theirs).
+/// Texts kept for sharing between traces (rule and lane names, skip reasons, failure details,
+/// RCON replies); past this the set starts over (traces keep theirs).
 const SHARED_NAMES: usize = 1_024;
+/// Texts longer than this are not kept for sharing.
+const SHARED_TEXT_MAX: usize = 256;
 
 const HISTORY: u8 = 1;
 /// The engine reported the event.
@@ -431,6 +476,10 @@ fn small(n: u64) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
+/// The rows of one message id waiting for the engine: almost always one, kept inline (tens of
+/// thousands wait at once in a flood: events the engine never reports, such as coalesced likes).
+type Rows = smallvec::SmallVec<[u32; 2]>;
+
 /// The log ring and the links from engine updates to its rows.
 pub struct LogRing {
     capacity: usize,
@@ -438,7 +487,7 @@ pub struct LogRing {
     next_id: u32,
     added: u32,
     /// Rows waiting for the engine's `Event`, by message id.
-    unlinked: HashMap<u64, VecDeque<u32>>,
+    unlinked: HashMap<u64, Rows>,
     /// (row, message id) of the rows put in `unlinked` and `by_msg`, oldest first, to forget
     /// them once the engine is [`LINK_SLACK`] rows past them.
     unlinked_order: VecDeque<(u32, u64)>,
@@ -482,6 +531,10 @@ impl LogRing {
     }
 
     fn shared_name(&mut self, name: &str) -> Arc<str> {
+        if name.len() > SHARED_TEXT_MAX {
+            // Long texts are rarely repeated: the set does not keep them alive.
+            return Arc::from(name);
+        }
         if let Some(n) = self.names.get(name) {
             return n.clone();
         }
@@ -550,7 +603,7 @@ impl LogRing {
         self.next_id = self.next_id.wrapping_add(1).max(1);
         let traced = new.engine_kind.is_some();
         if traced && !new.history {
-            self.unlinked.entry(new.msg_id).or_default().push_back(id);
+            self.unlinked.entry(new.msg_id).or_default().push(id);
             self.unlinked_order.push_back((id, new.msg_id));
         }
         let gift = new.gift.map(|g| self.row_gift(g));
@@ -610,7 +663,7 @@ impl LogRing {
             }
             self.unlinked_order.pop_front();
             if let Some(rows) = self.unlinked.get_mut(&msg) {
-                rows.retain(|&x| x != r);
+                rows.retain(|x| *x != r);
                 if rows.is_empty() {
                     self.unlinked.remove(&msg);
                 }
@@ -637,7 +690,7 @@ impl LogRing {
         let limit = self.capacity.max(1024) * 2;
         if self.unlinked.len() > limit {
             self.unlinked.retain(|_, rows| {
-                rows.retain(|&r| r >= first);
+                rows.retain(|r| *r >= first);
                 !rows.is_empty()
             });
         }
@@ -681,7 +734,7 @@ impl LogRing {
                     .is_some_and(|e| e.engine_kind == Some(kind))
         });
         let Some(pos) = pos else { return };
-        let Some(row) = rows.remove(pos) else { return };
+        let row = rows.remove(pos);
         if rows.is_empty() {
             self.unlinked.remove(&msg_id);
         }
@@ -703,7 +756,7 @@ impl LogRing {
         }
         let rule = self.shared_name(rule);
         if let Some(t) = self.trace_mut(row) {
-            push_exact(&mut t.matches, (rule, runs));
+            push_exact(&mut t.steps, Step::Match(rule, runs));
         }
     }
 
@@ -711,7 +764,11 @@ impl LogRing {
         let row = match &rule {
             Some(_) => self.by_msg.get(&msg_id).copied(),
             // A duplicate never gets an `Event`: it takes its row from the unlinked ones.
-            None => self.unlinked.get_mut(&msg_id).and_then(VecDeque::pop_front),
+            None => self
+                .unlinked
+                .get_mut(&msg_id)
+                .filter(|rows| !rows.is_empty())
+                .map(|rows| rows.remove(0)),
         };
         let Some(row) = row else { return };
         if rule.is_none() {
@@ -720,8 +777,9 @@ impl LogRing {
             }
         }
         let rule = rule.map(|r| self.shared_name(&r));
+        let reason = self.shared_name(&reason);
         if let Some(t) = self.trace_mut(row) {
-            push_exact(&mut t.skips, (rule, reason.into_boxed_str()));
+            push_exact(&mut t.steps, Step::Skip(rule, reason));
         }
     }
 
@@ -744,9 +802,9 @@ impl LogRing {
             self.shared_name(&u.item.lane),
             self.shared_name(&u.item.rule_id),
         );
+        let detail = status_detail(&u.status).map(|d| self.shared_name(&d));
         let Some(t) = self.trace_mut(row) else { return };
-        let detail = status_detail(&u.status).map(String::into_boxed_str);
-        match t.items.iter_mut().find(|i| u64::from(i.id) == id) {
+        match t.item_mut(id) {
             Some(existing) => {
                 existing.status = u.status.name();
                 existing.detail = detail;
@@ -758,8 +816,8 @@ impl LogRing {
             None => {
                 let (commands, sounds) = boxed_steps(&u.item.steps);
                 push_exact(
-                    &mut t.items,
-                    ItemTrace {
+                    &mut t.steps,
+                    Step::Item(Box::new(ItemTrace {
                         id: small(id),
                         status: u.status.name(),
                         lane,
@@ -767,8 +825,8 @@ impl LogRing {
                         detail,
                         commands,
                         sounds,
-                        outputs: Vec::new(),
-                    },
+                        outputs: Box::default(),
+                    })),
                 );
             }
         }
@@ -778,9 +836,12 @@ impl LogRing {
         let Some(&row) = self.item_rows.get(&item) else {
             return;
         };
+        let text = self.shared_name(&text);
         if let Some(t) = self.trace_mut(row) {
-            if let Some(i) = t.items.iter_mut().find(|i| u64::from(i.id) == item) {
-                push_exact(&mut i.outputs, text.into_boxed_str());
+            if let Some(i) = t.item_mut(item) {
+                let mut outputs = std::mem::take(&mut i.outputs).into_vec();
+                push_exact(&mut outputs, text);
+                i.outputs = outputs.into_boxed_slice();
             }
         }
     }
@@ -883,22 +944,20 @@ impl LogRing {
             row: e.row(),
             verdict,
             matches: t
-                .matches
-                .iter()
+                .matches()
                 .map(|(rule, runs)| TraceMatch {
                     rule: rule.to_string(),
-                    runs: *runs,
+                    runs,
                 })
                 .collect(),
             skips: t
-                .skips
-                .iter()
+                .skips()
                 .map(|(rule, reason)| TraceSkip {
-                    rule: rule.as_deref().map(str::to_owned),
+                    rule: rule.map(|r| r.to_string()),
                     reason: reason.to_string(),
                 })
                 .collect(),
-            items: t.items.iter().map(ItemTrace::view).collect(),
+            items: t.items().map(ItemTrace::view).collect(),
         })
     }
 
@@ -922,24 +981,23 @@ impl LogRing {
             }
             return "Waiting for the trigger engine…".into();
         }
-        if t.matches.is_empty() {
-            if t.skips.is_empty() {
+        if t.matches().next().is_none() {
+            if t.skips().next().is_none() {
                 return format!("No rule matched this {} event.", kind.as_str());
             }
             return "Rules matched, but their filters held them back.".into();
         }
-        let runs: u32 = t.matches.iter().map(|(_, runs)| runs).sum();
-        let done = t.items.iter().filter(|i| i.status == "done").count();
+        let runs: u32 = t.matches().map(|(_, runs)| runs).sum();
+        let done = t.items().filter(|i| i.status == "done").count();
         let failed = t
-            .items
-            .iter()
+            .items()
             .filter(|i| matches!(i.status, "failed" | "dropped" | "interrupted"))
             .count();
         format!(
             "{} rule(s) fired ({} run(s)); {} item(s) queued, {done} done, {failed} failed or dropped.",
-            t.matches.len(),
+            t.matches().count(),
             runs,
-            t.items.len()
+            t.items().count()
         )
     }
 
@@ -1226,6 +1284,11 @@ mod compact_tests {
             Some("big-gift-fanfare".into()),
             "cooldown: 4 s left".into(),
         );
+        ring.skipped(
+            2,
+            Some("big-gift-fanfare".into()),
+            "cooldown: 4 s left".into(),
+        );
         let cmd = |c: &str| PlannedStep::Command { command: c.into() };
         let sound = PlannedStep::Sound {
             file: "boom.ogg".into(),
@@ -1296,12 +1359,21 @@ mod compact_tests {
         // The rule and lane names are one allocation for every trace.
         let ta = ring.entry(a).unwrap().trace.as_deref().unwrap();
         let tb = ring.entry(b).unwrap().trace.as_deref().unwrap();
-        assert!(Arc::ptr_eq(&ta.matches[0].0, &tb.matches[0].0));
-        assert!(Arc::ptr_eq(&ta.items[0].lane, &tb.items[0].lane));
+        let first_match = |t: &Trace| t.matches().next().unwrap().0.clone();
+        assert!(Arc::ptr_eq(&first_match(ta), &first_match(tb)));
+        let first_item = |t: &Trace| t.items().next().unwrap().lane.clone();
+        assert!(Arc::ptr_eq(&first_item(ta), &first_item(tb)));
+        // So is a skip reason that repeats (a cooldown over a flood of chat commands).
+        let first_skip = |t: &Trace| t.skips().next().unwrap().1.clone();
+        assert!(Arc::ptr_eq(&first_skip(ta), &first_skip(tb)));
         assert_eq!(
-            ta.items.capacity(),
-            1,
+            ta.steps.capacity(),
+            ta.steps.len(),
             "lists hold what they have, no spare room"
         );
+        // A long text is not kept for sharing.
+        let long = "x".repeat(SHARED_TEXT_MAX + 1);
+        let once = ring.shared_name(&long);
+        assert!(!Arc::ptr_eq(&once, &ring.shared_name(&long)));
     }
 }
