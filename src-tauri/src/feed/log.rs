@@ -304,13 +304,16 @@ struct GiftName {
 /// Gift descriptions kept for sharing; past this the map starts over (rows keep theirs).
 const GIFT_NAMES: usize = 4_096;
 
-/// A row's viewer name, @handle, text and comment in one allocation. A chat row's comment is
-/// its text, kept once.
+/// Where a row's viewer name, @handle, text and comment are in the ring's [`TextArena`]:
+/// one after the other from `at`, their ends relative to it. A chat row's comment is its
+/// text, kept once.
 struct Texts {
-    buf: Box<str>,
-    user_end: u32,
-    handle_end: u32,
-    text_end: u32,
+    chunk: u32,
+    at: u32,
+    user_end: u16,
+    handle_end: u16,
+    text_end: u16,
+    end: u16,
     has: u8,
 }
 
@@ -319,67 +322,133 @@ const HAS_HANDLE: u8 = 2;
 const HAS_COMMENT: u8 = 4;
 const COMMENT_IS_TEXT: u8 = 8;
 
-impl Texts {
-    fn new(
-        user: Option<String>,
-        handle: Option<String>,
-        text: String,
-        comment: Option<String>,
-    ) -> Self {
+/// The longest part of a row's texts the log keeps (bytes; cut at a character boundary).
+/// TikTok's own limits are far lower; four parts this long still fit the 16-bit ends.
+const PART_MAX: usize = 16_000;
+/// The arena's chunk size.
+const TEXT_CHUNK: usize = 64 * 1024;
+
+fn clip(s: &str) -> &str {
+    if s.len() <= PART_MAX {
+        return s;
+    }
+    let mut end = PART_MAX;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// The texts of the ring's rows, in row order, in chunks of [`TEXT_CHUNK`] bytes: no
+/// allocation (and no allocator overhead) per row, and a chunk is freed once every row in it
+/// has left the ring. 100,000 rows held their texts in 100,000 allocations before: ~10 MB,
+/// a fifth of it the allocator's headers and rounding.
+#[derive(Default)]
+struct TextArena {
+    chunks: VecDeque<Vec<u8>>,
+    /// The number of `chunks[0]` (chunks are numbered in the order they were made).
+    first: u32,
+}
+
+impl TextArena {
+    fn push(
+        &mut self,
+        user: Option<&str>,
+        handle: Option<&str>,
+        text: &str,
+        comment: Option<&str>,
+    ) -> Texts {
+        let (user, handle, text) = (user.map(clip), handle.map(clip), clip(text));
+        let comment = comment.map(clip);
+        let same = comment == Some(text);
+        let len = user.map_or(0, str::len)
+            + handle.map_or(0, str::len)
+            + text.len()
+            + if same { 0 } else { comment.map_or(0, str::len) };
+        let fits = self
+            .chunks
+            .back()
+            .is_some_and(|c| c.capacity() - c.len() >= len);
+        if !fits {
+            self.chunks
+                .push_back(Vec::with_capacity(TEXT_CHUNK.max(len)));
+        }
+        let chunk = self
+            .first
+            .wrapping_add(u32::try_from(self.chunks.len() - 1).unwrap_or(u32::MAX));
+        let buf = self.chunks.back_mut().expect("a chunk was just made");
+        let at = buf.len();
         let mut has = 0;
-        let mut buf = String::with_capacity(
-            user.as_ref().map_or(0, String::len)
-                + handle.as_ref().map_or(0, String::len)
-                + text.len()
-                + comment.as_ref().map_or(0, String::len),
-        );
-        let mut end = |buf: &mut String, part: Option<&str>, bit: u8| {
+        let mut put = |part: Option<&str>, bit: u8| {
             if let Some(p) = part {
-                buf.push_str(p);
+                buf.extend_from_slice(p.as_bytes());
                 has |= bit;
             }
-            u32::try_from(buf.len()).unwrap_or(u32::MAX)
+            u16::try_from(buf.len() - at).unwrap_or(u16::MAX)
         };
-        let user_end = end(&mut buf, user.as_deref(), HAS_USER);
-        let handle_end = end(&mut buf, handle.as_deref(), HAS_HANDLE);
-        let text_end = end(&mut buf, Some(&text), 0);
-        match comment {
-            Some(c) if c == text => has |= HAS_COMMENT | COMMENT_IS_TEXT,
-            Some(c) => {
-                end(&mut buf, Some(&c), HAS_COMMENT);
+        let user_end = put(user, HAS_USER);
+        let handle_end = put(handle, HAS_HANDLE);
+        let text_end = put(Some(text), 0);
+        let end = match comment {
+            Some(_) if same => {
+                has |= HAS_COMMENT | COMMENT_IS_TEXT;
+                text_end
             }
-            None => {}
-        }
+            Some(c) => put(Some(c), HAS_COMMENT),
+            None => text_end,
+        };
         Texts {
-            buf: buf.into_boxed_str(),
+            chunk,
+            at: u32::try_from(at).unwrap_or(u32::MAX),
             user_end,
             handle_end,
             text_end,
+            end,
             has,
         }
     }
 
-    fn part(&self, from: u32, to: u32) -> &str {
-        self.buf.get(from as usize..to as usize).unwrap_or("")
-    }
-
-    fn user(&self) -> Option<&str> {
-        (self.has & HAS_USER != 0).then(|| self.part(0, self.user_end))
-    }
-
-    fn handle(&self) -> Option<&str> {
-        (self.has & HAS_HANDLE != 0).then(|| self.part(self.user_end, self.handle_end))
-    }
-
-    fn text(&self) -> &str {
-        self.part(self.handle_end, self.text_end)
-    }
-
-    fn comment(&self) -> Option<&str> {
-        if self.has & COMMENT_IS_TEXT != 0 {
-            return Some(self.text());
+    /// Frees the chunks before `chunk` (the oldest row left in the ring is in `chunk`).
+    fn release_before(&mut self, chunk: u32) {
+        while self.first != chunk && self.chunks.len() > 1 {
+            self.chunks.pop_front();
+            self.first = self.first.wrapping_add(1);
         }
-        (self.has & HAS_COMMENT != 0).then(|| self.buf.get(self.text_end as usize..).unwrap_or(""))
+    }
+
+    fn part(&self, t: &Texts, from: u16, to: u16) -> &str {
+        let Some(buf) = self.chunks.get(t.chunk.wrapping_sub(self.first) as usize) else {
+            return "";
+        };
+        let at = t.at as usize;
+        buf.get(at + usize::from(from)..at + usize::from(to))
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or("")
+    }
+
+    fn user(&self, t: &Texts) -> Option<&str> {
+        (t.has & HAS_USER != 0).then(|| self.part(t, 0, t.user_end))
+    }
+
+    fn handle(&self, t: &Texts) -> Option<&str> {
+        (t.has & HAS_HANDLE != 0).then(|| self.part(t, t.user_end, t.handle_end))
+    }
+
+    fn text(&self, t: &Texts) -> &str {
+        self.part(t, t.handle_end, t.text_end)
+    }
+
+    fn comment(&self, t: &Texts) -> Option<&str> {
+        if t.has & COMMENT_IS_TEXT != 0 {
+            return Some(self.text(t));
+        }
+        (t.has & HAS_COMMENT != 0).then(|| self.part(t, t.text_end, t.end))
+    }
+
+    /// Bytes held (chunks at their capacity).
+    #[cfg(test)]
+    fn held(&self) -> usize {
+        self.chunks.iter().map(Vec::capacity).sum()
     }
 }
 
@@ -419,14 +488,14 @@ fn kind_name(kind: u8) -> &'static str {
 }
 
 impl Entry {
-    fn row(&self) -> LogRow {
+    fn row(&self, arena: &TextArena) -> LogRow {
         LogRow {
             id: self.id,
             at_ms: self.at_ms,
             kind: kind_name(self.kind).to_owned(),
-            user: self.texts.user().map(str::to_owned),
-            handle: self.texts.handle().map(str::to_owned),
-            text: self.texts.text().to_owned(),
+            user: arena.user(&self.texts).map(str::to_owned),
+            handle: arena.handle(&self.texts).map(str::to_owned),
+            text: arena.text(&self.texts).to_owned(),
             gift: self.gift.as_ref().map(|g| GiftInfo {
                 id: g.gift.id,
                 name: g.gift.name.to_string(),
@@ -434,7 +503,7 @@ impl Entry {
                 count: g.count,
                 coins: g.coins,
             }),
-            comment: self.texts.comment().map(str::to_owned),
+            comment: arena.comment(&self.texts).map(str::to_owned),
             history: self.flags & HISTORY != 0,
             traced: self.engine_kind.is_some(),
             fired: self.fired,
@@ -484,6 +553,8 @@ type Rows = smallvec::SmallVec<[u32; 2]>;
 pub struct LogRing {
     capacity: usize,
     entries: VecDeque<Entry>,
+    /// The rows' texts.
+    texts: TextArena,
     next_id: u32,
     added: u32,
     /// Rows waiting for the engine's `Event`, by message id.
@@ -515,6 +586,7 @@ impl LogRing {
             // Reserved once at its final size: pages are only touched as rows arrive, and a
             // ring grown by doubling would end up to 30 % larger than it needs.
             entries: VecDeque::with_capacity(capacity),
+            texts: TextArena::default(),
             next_id: 1,
             added: 0,
             unlinked: HashMap::new(),
@@ -609,7 +681,7 @@ impl LogRing {
         let gift = new.gift.map(|g| self.row_gift(g));
         // Room is made before the push, so the ring never grows past its reserved size.
         while self.entries.len() >= self.capacity {
-            self.entries.pop_front();
+            self.pop_oldest();
         }
         self.entries.push_back(Entry {
             id,
@@ -618,7 +690,12 @@ impl LogRing {
             kind: row_kind(&new.kind),
             engine_kind: new.engine_kind,
             flags: if new.history { HISTORY } else { 0 },
-            texts: Texts::new(new.user, new.handle, new.text, new.comment),
+            texts: self.texts.push(
+                new.user.as_deref(),
+                new.handle.as_deref(),
+                &new.text,
+                new.comment.as_deref(),
+            ),
             gift,
             trace: None,
         });
@@ -680,9 +757,16 @@ impl LogRing {
         }
     }
 
+    fn pop_oldest(&mut self) {
+        self.entries.pop_front();
+        if let Some(e) = self.entries.front() {
+            self.texts.release_before(e.texts.chunk);
+        }
+    }
+
     fn evict(&mut self) {
         while self.entries.len() > self.capacity {
-            self.entries.pop_front();
+            self.pop_oldest();
         }
         // The link maps point at rows by id; drop what fell out of the ring once they grow
         // (the engine answers within moments, so old unlinked rows never get linked).
@@ -852,7 +936,7 @@ impl LogRing {
         self.traces_changed = true;
     }
 
-    fn matches(e: &Entry, kinds: &[String], search: &str) -> bool {
+    fn matches(arena: &TextArena, e: &Entry, kinds: &[String], search: &str) -> bool {
         if !kinds.is_empty() && !kinds.iter().any(|k| k == kind_name(e.kind)) {
             return false;
         }
@@ -860,7 +944,7 @@ impl LogRing {
             return true;
         }
         let hit = |s: Option<&str>| s.is_some_and(|s| s.to_lowercase().contains(search));
-        hit(e.texts.user()) || hit(e.texts.handle())
+        hit(arena.user(&e.texts)) || hit(arena.handle(&e.texts))
     }
 
     pub fn page(&self, q: &LogQuery) -> LogPage {
@@ -878,7 +962,11 @@ impl LogRing {
                 offset.min(self.entries.len())
             };
             let end = start.saturating_add(limit).min(self.entries.len());
-            let rows = self.entries.range(start..end).map(Entry::row).collect();
+            let rows = self
+                .entries
+                .range(start..end)
+                .map(|e| e.row(&self.texts))
+                .collect();
             let newer = q.after_id.map_or(0, |a| last_id.saturating_sub(a));
             return LogPage {
                 total: small(self.entries.len() as u64),
@@ -894,11 +982,11 @@ impl LogRing {
         if tail {
             // Newest first until the page is full, then only counted.
             for e in self.entries.iter().rev() {
-                if !Self::matches(e, &q.kinds, search) {
+                if !Self::matches(&self.texts, e, &q.kinds, search) {
                     continue;
                 }
                 if rows.len() < limit {
-                    rows.push(e.row());
+                    rows.push(e.row(&self.texts));
                 }
                 if e.id > after {
                     newer += 1;
@@ -915,11 +1003,11 @@ impl LogRing {
             };
         }
         for e in &self.entries {
-            if !Self::matches(e, &q.kinds, search) {
+            if !Self::matches(&self.texts, e, &q.kinds, search) {
                 continue;
             }
             if total >= offset && rows.len() < limit {
-                rows.push(e.row());
+                rows.push(e.row(&self.texts));
             }
             if e.id > after {
                 newer += 1;
@@ -941,7 +1029,7 @@ impl LogRing {
         let t = e.trace.as_deref().unwrap_or(&empty);
         let verdict = self.verdict(e, t);
         Some(TraceView {
-            row: e.row(),
+            row: e.row(&self.texts),
             verdict,
             matches: t
                 .matches()
@@ -1003,7 +1091,7 @@ impl LogRing {
 
     /// Every row, oldest first (for export).
     pub fn rows(&self) -> impl Iterator<Item = LogRow> + '_ {
-        self.entries.iter().map(Entry::row)
+        self.entries.iter().map(|e| e.row(&self.texts))
     }
 }
 
@@ -1146,6 +1234,58 @@ mod compact_tests {
     }
 
     #[test]
+    fn texts_live_in_chunks_freed_as_rows_leave_and_a_huge_part_is_clipped() {
+        let mut ring = LogRing::new(10_000);
+        let name = |i: u64| format!("Viewer {i} ✨");
+        for i in 0..50_000u64 {
+            let n = name(i);
+            ring.push(
+                0,
+                new_row(
+                    "chat",
+                    Some(&n),
+                    Some("h"),
+                    "hello there",
+                    Some("hello there"),
+                    None,
+                ),
+            );
+        }
+        let rows: Vec<LogRow> = ring.rows().collect();
+        assert_eq!(rows.len(), 10_000);
+        assert_eq!(rows[0].user.as_deref(), Some(name(40_000).as_str()));
+        assert_eq!(rows[9_999].user.as_deref(), Some(name(49_999).as_str()));
+        assert!(rows
+            .iter()
+            .all(|r| r.comment.as_deref() == Some("hello there")));
+        // What the rows hold, plus at most the two partly used chunks at the ends.
+        let bytes: usize = rows
+            .iter()
+            .map(|r| r.user.as_ref().map_or(0, String::len) + 1 + r.text.len())
+            .sum();
+        assert!(
+            ring.texts.held() <= bytes + 2 * TEXT_CHUNK,
+            "{} held for {bytes}",
+            ring.texts.held()
+        );
+        // A part longer than the log keeps is cut at a character boundary, never split.
+        let huge = "€".repeat(6_000);
+        let id = ring.push(
+            0,
+            new_row("chat", Some(&huge), None, &huge, Some("x"), None),
+        );
+        let row = ring.entry(id).unwrap().row(&ring.texts);
+        let user = row.user.unwrap();
+        assert!(user.len() <= PART_MAX && user.len() > PART_MAX - 4);
+        assert!(huge.starts_with(&user) && row.text == user);
+        assert_eq!(row.comment.as_deref(), Some("x"));
+        // Shrinking the ring frees the chunks of the rows that left.
+        ring.set_capacity(1);
+        assert!(ring.texts.held() <= 2 * TEXT_CHUNK);
+        assert_eq!(ring.rows().next().unwrap().comment.as_deref(), Some("x"));
+    }
+
+    #[test]
     fn rows_of_one_gift_share_its_name_and_image_and_a_changed_gift_keeps_old_rows() {
         let gift = |name: &str, count| GiftInfo {
             id: 1,
@@ -1212,7 +1352,7 @@ mod compact_tests {
     fn the_ring_stays_at_its_reserved_size_and_rows_stay_small() {
         // The ring's array holds 100,000 of these; it was 230+ bytes a row.
         assert!(
-            std::mem::size_of::<Entry>() <= 80,
+            std::mem::size_of::<Entry>() <= 64,
             "{}",
             std::mem::size_of::<Entry>()
         );
