@@ -283,6 +283,7 @@ struct Entry {
     engine_kind: Option<EventKind>,
     flags: u8,
     texts: Texts,
+    viewer: Option<Arc<ViewerName>>,
     gift: Option<RowGift>,
     trace: Option<Box<Trace>>,
 }
@@ -304,23 +305,30 @@ struct GiftName {
 /// Gift descriptions kept for sharing; past this the map starts over (rows keep theirs).
 const GIFT_NAMES: usize = 4_096;
 
-/// Where a row's viewer name, @handle, text and comment are in the ring's [`TextArena`]:
-/// one after the other from `at`, their ends relative to it. A chat row's comment is its
-/// text, kept once.
+/// Where a row's text and comment are in the ring's [`TextArena`]: one after the other from
+/// `at`. A chat row's comment is its text, kept once.
 struct Texts {
     chunk: u32,
     at: u32,
-    user_end: u16,
-    handle_end: u16,
-    text_end: u16,
-    end: u16,
-    has: u8,
+    text_len: u16,
+    /// The comment's length, or [`NO_COMMENT`] / [`COMMENT_IS_TEXT`].
+    comment: u16,
 }
 
-const HAS_USER: u8 = 1;
-const HAS_HANDLE: u8 = 2;
-const HAS_COMMENT: u8 = 4;
-const COMMENT_IS_TEXT: u8 = 8;
+const NO_COMMENT: u16 = u16::MAX;
+const COMMENT_IS_TEXT: u16 = u16::MAX - 1;
+
+/// A viewer's display name and @handle, shared by all of their rows: viewers come back again
+/// and again (a like storm is a few thousand people liking over and over), and a display name
+/// can be 1,600 characters long.
+#[derive(PartialEq, Eq)]
+struct ViewerName {
+    user: Option<Box<str>>,
+    handle: Option<Box<str>>,
+}
+
+/// Viewers kept for sharing; past this the map starts over (rows keep theirs).
+const VIEWER_NAMES: usize = 16_384;
 
 /// The longest part of a row's texts the log keeps (bytes; cut at a character boundary).
 /// TikTok's own limits are far lower; four parts this long still fit the 16-bit ends.
@@ -351,20 +359,14 @@ struct TextArena {
 }
 
 impl TextArena {
-    fn push(
-        &mut self,
-        user: Option<&str>,
-        handle: Option<&str>,
-        text: &str,
-        comment: Option<&str>,
-    ) -> Texts {
-        let (user, handle, text) = (user.map(clip), handle.map(clip), clip(text));
+    fn push(&mut self, text: &str, comment: Option<&str>) -> Texts {
+        let text = clip(text);
         let comment = comment.map(clip);
-        let same = comment == Some(text);
-        let len = user.map_or(0, str::len)
-            + handle.map_or(0, str::len)
-            + text.len()
-            + if same { 0 } else { comment.map_or(0, str::len) };
+        let extra = match comment {
+            Some(c) if c != text => c.len(),
+            _ => 0,
+        };
+        let len = text.len() + extra;
         let fits = self
             .chunks
             .back()
@@ -378,33 +380,21 @@ impl TextArena {
             .wrapping_add(u32::try_from(self.chunks.len() - 1).unwrap_or(u32::MAX));
         let buf = self.chunks.back_mut().expect("a chunk was just made");
         let at = buf.len();
-        let mut has = 0;
-        let mut put = |part: Option<&str>, bit: u8| {
-            if let Some(p) = part {
-                buf.extend_from_slice(p.as_bytes());
-                has |= bit;
+        buf.extend_from_slice(text.as_bytes());
+        let small = |n: usize| u16::try_from(n).unwrap_or(0);
+        let comment = match comment {
+            None => NO_COMMENT,
+            Some(c) if c == text => COMMENT_IS_TEXT,
+            Some(c) => {
+                buf.extend_from_slice(c.as_bytes());
+                small(c.len())
             }
-            u16::try_from(buf.len() - at).unwrap_or(u16::MAX)
-        };
-        let user_end = put(user, HAS_USER);
-        let handle_end = put(handle, HAS_HANDLE);
-        let text_end = put(Some(text), 0);
-        let end = match comment {
-            Some(_) if same => {
-                has |= HAS_COMMENT | COMMENT_IS_TEXT;
-                text_end
-            }
-            Some(c) => put(Some(c), HAS_COMMENT),
-            None => text_end,
         };
         Texts {
             chunk,
             at: u32::try_from(at).unwrap_or(u32::MAX),
-            user_end,
-            handle_end,
-            text_end,
-            end,
-            has,
+            text_len: small(text.len()),
+            comment,
         }
     }
 
@@ -416,33 +406,26 @@ impl TextArena {
         }
     }
 
-    fn part(&self, t: &Texts, from: u16, to: u16) -> &str {
+    fn part(&self, t: &Texts, from: usize, len: usize) -> &str {
         let Some(buf) = self.chunks.get(t.chunk.wrapping_sub(self.first) as usize) else {
             return "";
         };
-        let at = t.at as usize;
-        buf.get(at + usize::from(from)..at + usize::from(to))
+        let at = t.at as usize + from;
+        buf.get(at..at + len)
             .and_then(|b| std::str::from_utf8(b).ok())
             .unwrap_or("")
     }
 
-    fn user(&self, t: &Texts) -> Option<&str> {
-        (t.has & HAS_USER != 0).then(|| self.part(t, 0, t.user_end))
-    }
-
-    fn handle(&self, t: &Texts) -> Option<&str> {
-        (t.has & HAS_HANDLE != 0).then(|| self.part(t, t.user_end, t.handle_end))
-    }
-
     fn text(&self, t: &Texts) -> &str {
-        self.part(t, t.handle_end, t.text_end)
+        self.part(t, 0, usize::from(t.text_len))
     }
 
     fn comment(&self, t: &Texts) -> Option<&str> {
-        if t.has & COMMENT_IS_TEXT != 0 {
-            return Some(self.text(t));
+        match t.comment {
+            NO_COMMENT => None,
+            COMMENT_IS_TEXT => Some(self.text(t)),
+            n => Some(self.part(t, usize::from(t.text_len), usize::from(n))),
         }
-        (t.has & HAS_COMMENT != 0).then(|| self.part(t, t.text_end, t.end))
     }
 
     /// Bytes held (chunks at their capacity).
@@ -493,8 +476,14 @@ impl Entry {
             id: self.id,
             at_ms: self.at_ms,
             kind: kind_name(self.kind).to_owned(),
-            user: arena.user(&self.texts).map(str::to_owned),
-            handle: arena.handle(&self.texts).map(str::to_owned),
+            user: self
+                .viewer
+                .as_ref()
+                .and_then(|v| v.user.as_deref().map(str::to_owned)),
+            handle: self
+                .viewer
+                .as_ref()
+                .and_then(|v| v.handle.as_deref().map(str::to_owned)),
             text: arena.text(&self.texts).to_owned(),
             gift: self.gift.as_ref().map(|g| GiftInfo {
                 id: g.gift.id,
@@ -574,6 +563,8 @@ pub struct LogRing {
     traces_changed: bool,
     /// Gift descriptions shared by rows, by gift id.
     gift_names: HashMap<u32, Arc<GiftName>>,
+    /// Viewer names shared by rows, by a hash of the name and handle.
+    viewers: HashMap<u64, Arc<ViewerName>>,
     /// Rule and lane names shared by traces.
     names: HashSet<Arc<str>>,
 }
@@ -598,6 +589,7 @@ impl LogRing {
             engine_on: false,
             traces_changed: false,
             gift_names: HashMap::new(),
+            viewers: HashMap::new(),
             names: HashSet::new(),
         }
     }
@@ -679,6 +671,7 @@ impl LogRing {
             self.unlinked_order.push_back((id, new.msg_id));
         }
         let gift = new.gift.map(|g| self.row_gift(g));
+        let viewer = self.viewer_name(new.user.as_deref(), new.handle.as_deref());
         // Room is made before the push, so the ring never grows past its reserved size.
         while self.entries.len() >= self.capacity {
             self.pop_oldest();
@@ -690,18 +683,42 @@ impl LogRing {
             kind: row_kind(&new.kind),
             engine_kind: new.engine_kind,
             flags: if new.history { HISTORY } else { 0 },
-            texts: self.texts.push(
-                new.user.as_deref(),
-                new.handle.as_deref(),
-                &new.text,
-                new.comment.as_deref(),
-            ),
+            texts: self.texts.push(&new.text, new.comment.as_deref()),
+            viewer,
             gift,
             trace: None,
         });
         self.added = self.added.saturating_add(1);
         self.evict();
         id
+    }
+
+    fn viewer_name(&mut self, user: Option<&str>, handle: Option<&str>) -> Option<Arc<ViewerName>> {
+        if user.is_none() && handle.is_none() {
+            return None;
+        }
+        let (user, handle) = (user.map(clip), handle.map(clip));
+        let key = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::hash::DefaultHasher::new();
+            (user, handle).hash(&mut h);
+            h.finish()
+        };
+        if let Some(v) = self.viewers.get(&key) {
+            if v.user.as_deref() == user && v.handle.as_deref() == handle {
+                return Some(v.clone());
+            }
+        }
+        if self.viewers.len() >= VIEWER_NAMES {
+            self.viewers.clear();
+        }
+        let v = Arc::new(ViewerName {
+            user: user.map(Box::from),
+            handle: handle.map(Box::from),
+        });
+        // A colliding key replaces the other viewer: sharing is best effort, rows are exact.
+        self.viewers.insert(key, v.clone());
+        Some(v)
     }
 
     fn row_gift(&mut self, g: GiftInfo) -> RowGift {
@@ -936,7 +953,7 @@ impl LogRing {
         self.traces_changed = true;
     }
 
-    fn matches(arena: &TextArena, e: &Entry, kinds: &[String], search: &str) -> bool {
+    fn matches(e: &Entry, kinds: &[String], search: &str) -> bool {
         if !kinds.is_empty() && !kinds.iter().any(|k| k == kind_name(e.kind)) {
             return false;
         }
@@ -944,7 +961,8 @@ impl LogRing {
             return true;
         }
         let hit = |s: Option<&str>| s.is_some_and(|s| s.to_lowercase().contains(search));
-        hit(arena.user(&e.texts)) || hit(arena.handle(&e.texts))
+        let viewer = e.viewer.as_deref();
+        hit(viewer.and_then(|v| v.user.as_deref())) || hit(viewer.and_then(|v| v.handle.as_deref()))
     }
 
     pub fn page(&self, q: &LogQuery) -> LogPage {
@@ -982,7 +1000,7 @@ impl LogRing {
         if tail {
             // Newest first until the page is full, then only counted.
             for e in self.entries.iter().rev() {
-                if !Self::matches(&self.texts, e, &q.kinds, search) {
+                if !Self::matches(e, &q.kinds, search) {
                     continue;
                 }
                 if rows.len() < limit {
@@ -1003,7 +1021,7 @@ impl LogRing {
             };
         }
         for e in &self.entries {
-            if !Self::matches(&self.texts, e, &q.kinds, search) {
+            if !Self::matches(e, &q.kinds, search) {
                 continue;
             }
             if total >= offset && rows.len() < limit {
@@ -1258,11 +1276,9 @@ mod compact_tests {
         assert!(rows
             .iter()
             .all(|r| r.comment.as_deref() == Some("hello there")));
-        // What the rows hold, plus at most the two partly used chunks at the ends.
-        let bytes: usize = rows
-            .iter()
-            .map(|r| r.user.as_ref().map_or(0, String::len) + 1 + r.text.len())
-            .sum();
+        // What the rows hold (a comment equal to the text once), plus at most the two partly
+        // used chunks at the ends.
+        let bytes: usize = rows.iter().map(|r| r.text.len()).sum();
         assert!(
             ring.texts.held() <= bytes + 2 * TEXT_CHUNK,
             "{} held for {bytes}",
@@ -1283,6 +1299,43 @@ mod compact_tests {
         ring.set_capacity(1);
         assert!(ring.texts.held() <= 2 * TEXT_CHUNK);
         assert_eq!(ring.rows().next().unwrap().comment.as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn rows_of_one_viewer_share_their_name_and_handle() {
+        let mut ring = LogRing::new(100);
+        let long = "Ω".repeat(1_600);
+        let a = ring.push(
+            0,
+            new_row("like", Some(&long), Some("very_long"), "liked", None, None),
+        );
+        let b = ring.push(
+            0,
+            new_row(
+                "chat",
+                Some(&long),
+                Some("very_long"),
+                "hi",
+                Some("hi"),
+                None,
+            ),
+        );
+        let c = ring.push(
+            0,
+            new_row("chat", Some(&long), Some("other"), "hi", Some("hi"), None),
+        );
+        let d = ring.push(0, new_row("stream", None, None, "ended", None, None));
+        let viewer = |id| ring.entry(id).unwrap().viewer.clone();
+        assert!(Arc::ptr_eq(&viewer(a).unwrap(), &viewer(b).unwrap()));
+        assert!(!Arc::ptr_eq(&viewer(a).unwrap(), &viewer(c).unwrap()));
+        assert!(viewer(d).is_none());
+        let rows: Vec<LogRow> = ring.rows().collect();
+        assert_eq!(rows[2].handle.as_deref(), Some("other"));
+        assert_eq!(rows[2].user.as_deref(), Some(long.as_str()));
+        assert_eq!(
+            (rows[3].user.as_deref(), rows[3].handle.as_deref()),
+            (None, None)
+        );
     }
 
     #[test]

@@ -62,7 +62,7 @@ const QUIET_GAP: Duration = Duration::from_millis(250);
 /// this interval, never stops it.
 const ACK_TIMEOUT: Duration = Duration::from_secs(1);
 /// Batches kept for a window that asks late (a slow one is still sent them in order).
-const BATCHES_KEPT: usize = 16;
+const BATCHES_KEPT: usize = 8;
 /// How long [`feed_next`] waits for a batch before it answers "none yet" (the window asks
 /// again at once): no request stays open for ever.
 pub const LONG_POLL: Duration = Duration::from_secs(25);
@@ -444,6 +444,11 @@ impl Feed {
     /// A window too far behind gets the oldest batch kept: the gap tells it to resync.
     pub async fn next_batch(&self, after: u32, wait: Duration) -> Option<FeedBatch> {
         self.ack(after);
+        {
+            // The window has batch `after` and those before it: they need not be kept.
+            let mut out = self.outbox.lock().unwrap_or_else(|p| p.into_inner());
+            out.retain(|b| b.seq.wrapping_sub(after).wrapping_sub(1) < u32::MAX / 2);
+        }
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             let notified = self.outbox_wake.notified();

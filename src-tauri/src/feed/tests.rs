@@ -1055,6 +1055,9 @@ async fn a_request_waits_for_the_next_batch_and_one_far_behind_sees_a_gap() {
     let behind = feed.next_batch(1, Duration::ZERO).await.unwrap();
     assert_eq!(behind.seq, 31 - BATCHES_KEPT as u32 + 1);
     assert_ne!(behind.seq, 2, "batch 2 is gone: the window sees the gap");
+    // Asking for the next one says the window has these: they are no longer kept.
+    let _ = feed.next_batch(31, Duration::ZERO).await;
+    assert!(feed.outbox.lock().unwrap().is_empty());
     // Up to date and nothing new: an empty answer once the long poll is over, not before.
     let idle = {
         let feed = feed.clone();
