@@ -277,6 +277,12 @@ async function main() {
       .map((p) => `${comm(p)}: ${busiestThreads(webThreads0.get(p), threadTicks(p), floodSecs)}`)
       .join("; ");
     const batchesPerSec = (seq1 - seq0) / ((Date.now() - t0) / 1000);
+    // Whether the window had to resync (a gap in the batches) and engine updates the feed
+    // could not keep up with (its traces say so).
+    const feedHealth = await browser.execute(() => ({
+      resyncs: document.documentElement.dataset.feedResyncs ?? "0",
+      missed: document.documentElement.dataset.feedMissed ?? "0",
+    }));
 
     // Wait until every event is in the log (or 60 s pass), then measure the rest.
     let page = null;
@@ -331,7 +337,7 @@ async function main() {
 
     const lines = [
       `flood: ${RATE} events/s for ${SECONDS} s (${TOTAL} events, seed 11); WebKit ${compositingOff() ? "paints on the CPU (no GPU render node)" : "composites with the GPU"}`,
-      `batches reaching the window: ${batchesPerSec.toFixed(1)}/s`,
+      `batches reaching the window: ${batchesPerSec.toFixed(1)}/s (resyncs: ${feedHealth.resyncs}, engine updates the feed missed: ${feedHealth.missed})`,
       `click-to-paint during the flood: p50 ${fmt(pct(latencies, 50))} ms, p95 ${fmt(pct(latencies, 95))} ms, max ${fmt(Math.max(...latencies))} ms (${latencies.length} clicks)`,
       `  by view: ${[...byView].map(([v, l]) => `${v} ${l.map(fmt).join("/")}`).join(", ")} ms`,
       `CPU during the flood, app threads: ${appThreads}`,

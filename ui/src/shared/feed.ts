@@ -76,8 +76,10 @@ export function applyBatch(b: FeedBatch): boolean {
     lanes: b.lanes ?? cur.lanes,
     missedUpdates: b.missedUpdates,
   });
-  // For the flood benchmark and e2e tests: which batch the window has applied.
+  // For the flood benchmark and e2e tests: which batch the window has applied, and how many
+  // engine updates the backend's feed could not keep up with.
   document.documentElement.dataset.feedSeq = String(b.seq);
+  document.documentElement.dataset.feedMissed = String(b.missedUpdates);
   if (b.log.added > 0) refreshLog();
   if (b.tracesChanged) void queryClient.invalidateQueries({ queryKey: keys.trace });
   if (b.statsChanged) void queryClient.invalidateQueries({ queryKey: keys.stats });
@@ -141,7 +143,10 @@ export function startFeed(): () => void {
     if (stopped()) return;
     const first = useFeed.getState().seq === null;
     applySnapshot(s);
-    if (!first) useFeed.setState((st) => ({ resyncs: st.resyncs + 1 }));
+    if (!first) {
+      useFeed.setState((st) => ({ resyncs: st.resyncs + 1 }));
+      document.documentElement.dataset.feedResyncs = String(useFeed.getState().resyncs);
+    }
     synced = true;
   };
   const follow = async () => {
