@@ -85,6 +85,12 @@ fn rank(status: &str) -> u8 {
     }
 }
 
+/// Whether a table holds far more room than entries (a flood's backlog grew it; a table never
+/// shrinks on its own).
+fn roomy(capacity: usize, len: usize) -> bool {
+    capacity > 4 * len + 1_024
+}
+
 fn small(v: u64) -> u32 {
     u32::try_from(v).unwrap_or(u32::MAX)
 }
@@ -311,6 +317,12 @@ impl QueueBook {
     /// Items are what the window must add or update: shown items that changed, and items that
     /// came into view because those ahead of them left. Removed ids are items the window holds
     /// that are no longer shown (it may also be told about ids it never had).
+    /// Entries the item table has room for (tests).
+    #[cfg(test)]
+    pub fn item_room(&self) -> usize {
+        self.items.capacity()
+    }
+
     pub fn take_changes(&mut self) -> (bool, Vec<QueueItemView>, Vec<u32>, Option<Vec<LaneView>>) {
         let reset = std::mem::take(&mut self.reset);
         let shown = self.shown();
@@ -338,6 +350,13 @@ impl QueueBook {
         removed.sort_unstable();
         removed.dedup();
         self.sent = shown;
+        // A flood's backlog grew these tables: the room goes back as it drains.
+        if roomy(self.items.capacity(), self.items.len()) {
+            self.items.shrink_to(2 * self.items.len());
+        }
+        if roomy(self.finished_ids.capacity(), self.finished_ids.len()) {
+            self.finished_ids.shrink_to(2 * self.finished_ids.len());
+        }
         let lanes = self.lanes();
         let lanes = if lanes != self.last_lanes || reset {
             self.last_lanes = lanes.clone();

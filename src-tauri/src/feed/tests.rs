@@ -1068,3 +1068,31 @@ async fn a_request_waits_for_the_next_batch_and_one_far_behind_sees_a_gap() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(idle.await.unwrap(), None);
 }
+
+/// A flood's backlog grows the queue book's item table; once the lanes drain it, the room
+/// goes back.
+#[test]
+fn the_queue_book_gives_back_the_room_a_backlog_took() {
+    let mut core = FeedCore::new(1_000);
+    let items: Vec<_> = (1..=20_000u64).map(|i| item(i, i, "minecraft")).collect();
+    for it in &items {
+        core.apply(upd(it, ItemStatus::Queued));
+    }
+    let _ = core.take_batch(status(), 0);
+    let full = core.queue.item_room();
+    assert!(full >= 20_000);
+    for it in &items {
+        core.apply(upd(it, ItemStatus::Done));
+    }
+    let _ = core.take_batch(status(), 1);
+    assert!(
+        core.queue.item_room() < full / 4,
+        "{} of {full} kept",
+        core.queue.item_room()
+    );
+    // What is still shown is still there.
+    assert_eq!(
+        core.snapshot(status()).items.len(),
+        FINISHED_PER_LANE.min(20_000)
+    );
+}
