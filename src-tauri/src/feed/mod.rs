@@ -372,8 +372,8 @@ pub struct Feed {
     core: Mutex<FeedCore>,
     wake: Notify,
     engine: Mutex<Option<EngineHandle>>,
-    /// The newest batch a window has applied and painted (`feed_ack`), and whether any window
-    /// acknowledges at all (one that never does is paced by time alone).
+    /// The newest batch a window has applied and painted (said by its `feed_next` request),
+    /// and whether any window asked at all (until one does, batches are paced by time alone).
     acked: Mutex<Option<u32>>,
     ack_wake: Notify,
     /// The newest batches made, oldest first, for [`Feed::next_batch`].
