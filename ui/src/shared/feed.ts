@@ -1,5 +1,6 @@
 // The store of everything the backend pushes. The window pulls it: it asks for the batch after
-// the one it has painted (`feed_next`, at most 10 a second) and applies it. Each batch has a
+// the one it has painted (`feed_next`, at most 10 a second) and applies it; the views see the
+// result at most 4 times a second (`PUBLISH_MS`). Each batch has a
 // sequence number: on load, and whenever one is missing, the store asks for a snapshot and goes
 // on from there, so it is never silently wrong.
 import { create } from "zustand";
@@ -40,8 +41,42 @@ export const useFeed = create<FeedState>(() => ({
   resyncs: 0,
 }));
 
+/**
+ * The views see the feed's state at most every `PUBLISH_MS`: a flood brings a batch every
+ * 100 ms, and each change the views see is a render, a layout and a repaint of the window on
+ * its main thread, where the streamer's clicks wait. Batches are still applied (and asked
+ * for) as fast as they come; the first change after a quiet spell shows at once, the last of
+ * a burst within that time. Snapshots show at once.
+ */
+export const PUBLISH_MS = 250;
+/** The state as the batches left it; `useFeed` gets it at most every `PUBLISH_MS`. */
+let latest: FeedState | null = null;
+let publishedAt = -Infinity;
+let publishTimer: ReturnType<typeof setTimeout> | null = null;
+
+function current(): FeedState {
+  return latest ?? useFeed.getState();
+}
+
+function publishNow() {
+  if (publishTimer !== null) clearTimeout(publishTimer);
+  publishTimer = null;
+  publishedAt = Date.now();
+  if (latest) useFeed.setState(latest);
+  latest = null;
+}
+
+function publish(next: FeedState) {
+  latest = next;
+  if (publishTimer !== null) return;
+  const wait = publishedAt + PUBLISH_MS - Date.now();
+  if (wait <= 0) publishNow();
+  else publishTimer = setTimeout(publishNow, wait);
+}
+
 function applySnapshot(s: FeedSnapshot) {
-  useFeed.setState({
+  latest = {
+    ...current(),
     seq: s.seq,
     status: s.status,
     bridgeDown: false,
@@ -49,7 +84,8 @@ function applySnapshot(s: FeedSnapshot) {
     items: new Map(s.items.map((i) => [i.id, i])),
     lanes: s.lanes,
     missedUpdates: s.missedUpdates,
-  });
+  };
+  publishNow();
   void queryClient.invalidateQueries({ queryKey: keys.log });
   void queryClient.invalidateQueries({ queryKey: keys.trace });
   void queryClient.invalidateQueries({ queryKey: keys.stats });
@@ -57,7 +93,7 @@ function applySnapshot(s: FeedSnapshot) {
 
 /** Applies one batch; false when it does not follow the last one (a snapshot is needed). */
 export function applyBatch(b: FeedBatch): boolean {
-  const cur = useFeed.getState();
+  const cur = current();
   if (cur.seq === null) return false;
   if (b.seq <= cur.seq) return true; // already in the snapshot
   if (b.seq !== cur.seq + 1) return false;
@@ -68,7 +104,8 @@ export function applyBatch(b: FeedBatch): boolean {
     for (const id of b.removedItems) next.delete(id);
     items = next;
   }
-  useFeed.setState({
+  publish({
+    ...cur,
     seq: b.seq,
     status: b.status ?? cur.status,
     log: b.log,
@@ -141,18 +178,19 @@ export function startFeed(): () => void {
   const resync = async () => {
     const s = await commands.feedSnapshot();
     if (stopped()) return;
-    const first = useFeed.getState().seq === null;
+    const first = current().seq === null;
     applySnapshot(s);
     if (!first) {
-      useFeed.setState((st) => ({ resyncs: st.resyncs + 1 }));
-      document.documentElement.dataset.feedResyncs = String(useFeed.getState().resyncs);
+      const resyncs = useFeed.getState().resyncs + 1;
+      useFeed.setState({ resyncs });
+      document.documentElement.dataset.feedResyncs = String(resyncs);
     }
     synced = true;
   };
   const follow = async () => {
     while (live) {
       try {
-        const seq = useFeed.getState().seq;
+        const seq = current().seq;
         if (!synced || seq === null) {
           await resync();
           continue;
@@ -167,6 +205,7 @@ export function startFeed(): () => void {
         await painted();
       } catch {
         if (stopped()) return;
+        publishNow();
         useFeed.setState({ bridgeDown: true });
         synced = false;
         await new Promise((r) => setTimeout(r, RETRY_MS));
@@ -188,6 +227,10 @@ export function resetFeed() {
   if (logRefreshTimer !== null) clearTimeout(logRefreshTimer);
   logRefreshTimer = null;
   logRefreshedAt = -Infinity;
+  if (publishTimer !== null) clearTimeout(publishTimer);
+  publishTimer = null;
+  publishedAt = -Infinity;
+  latest = null;
   useFeed.setState({
     seq: null,
     status: null,

@@ -266,7 +266,8 @@ export async function pushBatch(over: Partial<FeedBatch>) {
       ...over,
     });
     deliver(batch);
-    for (let i = 0; i < 50 && useFeed.getState().seq !== batch.seq; i++) {
+    // The store shows batches at most every `PUBLISH_MS` (250 ms).
+    for (let i = 0; i < 200 && useFeed.getState().seq !== batch.seq; i++) {
       await new Promise((r) => setTimeout(r, 5));
     }
   });
