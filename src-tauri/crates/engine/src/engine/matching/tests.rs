@@ -1064,3 +1064,31 @@ fn a_run_per_threshold_likes_rule_runs_once_per_threshold_with_the_message_likes
         vec![("old".into(), 2, Some(250)), ("new".into(), 1, Some(2))]
     );
 }
+
+#[test]
+fn streak_ledgers_are_kept_ten_minutes_after_their_last_message_then_forgotten() {
+    let rules = RuleSet::new(&[gift_rule("rose", "Rose")], &actions());
+    let mut state = MatchState::new();
+    let start = Instant::now();
+    let at = |s: u64| start + Duration::from_secs(s);
+    // Two streaks: one touched again later, one not.
+    evaluate(&rose(1, 1, 10, 1, None), &rules, &mut state, at(0));
+    evaluate(&rose(2, 2, 20, 1, None), &rules, &mut state, at(0));
+    evaluate(&rose(3, 1, 10, 2, None), &rules, &mut state, at(300));
+    // Just under ten minutes after the second's only message: both kept.
+    evaluate(&chat(4, 9, "hi"), &rules, &mut state, at(599));
+    assert_eq!(state.ledgers.len(), 2);
+    // Past it (and past the 30-s sweep gap): the quiet one goes, the other stays.
+    evaluate(&chat(5, 9, "hi"), &rules, &mut state, at(631));
+    assert_eq!(state.ledgers.len(), 1);
+    // Its late final still counts only what was not counted: 3 units settled, 0 before.
+    let e = evaluate(
+        &rose(6, 1, 10, 3, Some((3, Settle::Final))),
+        &rules,
+        &mut state,
+        at(700),
+    );
+    assert_eq!(e.streak.map(|l| (l.settled, l.live)), Some((3, 3)));
+    evaluate(&chat(7, 9, "hi"), &rules, &mut state, at(700 + 661));
+    assert!(state.ledgers.is_empty());
+}
