@@ -13,3 +13,14 @@ function usable(tag: string): boolean {
 if (!usable(navigator.language)) {
   Object.defineProperty(navigator, "language", { value: "en-US", configurable: true });
 }
+
+let counts: Intl.NumberFormat | null = null;
+
+/**
+ * A count with the streamer's digit grouping ("12,345"). `toLocaleString()` without a tag
+ * takes the engine's default locale, which under the C locale groups nothing.
+ */
+export function formatCount(n: number): string {
+  counts ??= new Intl.NumberFormat(navigator.language);
+  return counts.format(n);
+}

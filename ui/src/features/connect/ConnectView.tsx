@@ -5,6 +5,7 @@ import { useStatus } from "../../shared/use-status";
 import { ViewHeader } from "../../shared/ViewHeader";
 import { DemoPanel } from "./DemoPanel";
 import { SimulatePanel } from "./SimulatePanel";
+import { formatCount } from "../../shared/locale";
 
 const STATE_TEXT = {
   disconnected: "Not connected",
@@ -28,7 +29,7 @@ function useRemembered(setTarget: (v: string) => void, setSignUrl: (v: string) =
   }, [settings.data, setTarget, setSignUrl]);
 }
 
-const count = (n: number | null) => (n === null ? "—" : n.toLocaleString());
+const count = (n: number | null) => (n === null ? "—" : formatCount(n));
 
 /** The room as its events describe it; the figures update with each feed batch. */
 function RoomStatsView({ room }: { room: RoomStats }) {

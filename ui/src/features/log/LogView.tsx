@@ -5,6 +5,7 @@ import { ViewHeader } from "../../shared/ViewHeader";
 import { useLogFilters } from "./filters";
 import { ICONS, KINDS, type Kind } from "./format";
 import { VirtualLog } from "./VirtualLog";
+import { formatCount } from "../../shared/locale";
 
 export function LogView() {
   const [filters, setFilters] = useLogFilters();
@@ -24,7 +25,7 @@ export function LogView() {
     <>
       <ViewHeader
         title="Log"
-        subtitle={`Every event of this session (${held.toLocaleString()} rows). Click a row to see what it triggered.`}
+        subtitle={`Every event of this session (${formatCount(held)} rows). Click a row to see what it triggered.`}
       />
       <div className="row log-toolbar" role="toolbar" aria-label="Filter">
         <button

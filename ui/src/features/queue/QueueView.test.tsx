@@ -33,7 +33,12 @@ describe("queue", () => {
     await pushBatch({});
     renderView(<QueueView />);
     const lane = await screen.findByRole("region", { name: "Lane minecraft" });
+    // An empty lane says so.
+    expect(within(lane).getByText("Nothing waiting or running.")).toBeTruthy();
     await pushBatch({ items: [item(1, "queued"), item(2, "queued")], lanes: lanes(2, 0, 0) });
+    await waitFor(() => {
+      expect(within(lane).queryByText("Nothing waiting or running.")).toBeNull();
+    });
     await pushBatch({
       items: [item(1, "failed", "reply lost (may have run)"), item(3, "running")],
       lanes: lanes(1, 1, 1),

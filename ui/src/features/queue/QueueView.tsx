@@ -3,6 +3,7 @@ import { memo, useCallback, useEffect, useMemo, useState, useSyncExternalStore }
 import { commands, errorMessage, type LaneOp, type LaneView, type QueueItemView } from "../../ipc";
 import { useFeed } from "../../shared/feed";
 import { ViewHeader } from "../../shared/ViewHeader";
+import { formatCount } from "../../shared/locale";
 
 /** Finished items listed per lane until "show all" (the backend keeps 200). */
 const SHOWN_FINISHED = 20;
@@ -188,8 +189,11 @@ function Lane({
           <ItemRow key={i.id} item={i} onRerun={onRerun} />
         ))}
       </ol>
+      {running.length === 0 && waiting.length === 0 && moreWaiting === 0 && (
+        <p className="muted lane-empty">Nothing waiting or running.</p>
+      )}
       {moreWaiting > 0 && (
-        <p className="muted lane-more">…and {moreWaiting.toLocaleString()} more waiting</p>
+        <p className="muted lane-more">…and {formatCount(moreWaiting)} more waiting</p>
       )}
       {finished.length > 0 && (
         <details className="lane-finished" open>

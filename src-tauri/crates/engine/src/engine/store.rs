@@ -170,20 +170,32 @@ pub struct Gifter {
 
 type Query = Box<dyn FnOnce(&Connection) + Send>;
 
+/// An event as the store writes it (boxed in [`Op`]: the channel's slots are all as large as
+/// its largest message, and there are [`STORE_BUFFER`] of them).
+struct EventOp {
+    at: i64,
+    kind: EventKind,
+    msg_id: u64,
+    user_id: u64,
+    username: String,
+    nickname: String,
+    gift: Option<String>,
+    units: u64,
+    diamonds: u64,
+    summary: String,
+    history: bool,
+}
+
+/// A streak ledger as the store writes it (boxed in [`Op`], as [`EventOp`]).
+struct LedgerOp {
+    at: i64,
+    state: LedgerState,
+    /// The streak's last message (JSON) while units seen live are not settled yet.
+    input: Option<String>,
+}
+
 enum Op {
-    Event {
-        at: i64,
-        kind: EventKind,
-        msg_id: u64,
-        user_id: u64,
-        username: String,
-        nickname: String,
-        gift: Option<String>,
-        units: u64,
-        diamonds: u64,
-        summary: String,
-        history: bool,
-    },
+    Event(Box<EventOp>),
     Match {
         at: i64,
         rule: String,
@@ -202,12 +214,7 @@ enum Op {
         status: &'static str,
         reason: Option<String>,
     },
-    Ledger {
-        at: i64,
-        state: LedgerState,
-        /// The streak's last message (JSON) while units seen live are not settled yet.
-        input: Option<String>,
-    },
+    Ledger(Box<LedgerOp>),
     Query(Query),
     Flush(oneshot::Sender<()>),
     /// What comes until the matching `GroupEnd` is committed in one transaction.
@@ -353,11 +360,11 @@ impl StoreHandle {
         } else {
             None
         };
-        self.send(Op::Ledger {
+        self.send(Op::Ledger(Box::new(LedgerOp {
             at: wall_ms(),
             state,
             input,
-        });
+        })));
     }
 
     pub fn record_event(&self, input: &Input, summary: &str) {
@@ -373,7 +380,7 @@ impl StoreHandle {
             Some(u) => (u.id, u.unique_id.clone(), u.nickname.clone()),
             None => (0, String::new(), String::new()),
         };
-        self.send(Op::Event {
+        self.send(Op::Event(Box::new(EventOp {
             at: wall_ms(),
             kind: input.kind(),
             msg_id: input.msg_id,
@@ -385,7 +392,7 @@ impl StoreHandle {
             diamonds,
             summary: summary.to_owned(),
             history: input.is_history,
-        });
+        })));
     }
 
     pub fn record_match(&self, rule: &str, msg_id: u64, runs: u32) {
@@ -849,19 +856,20 @@ fn write_batch(
         )?;
         for op in batch.drain(..) {
             match op {
-                Op::Event {
-                    at,
-                    kind,
-                    msg_id,
-                    user_id,
-                    username,
-                    nickname,
-                    gift,
-                    units,
-                    diamonds,
-                    summary,
-                    history,
-                } => {
+                Op::Event(e) => {
+                    let EventOp {
+                        at,
+                        kind,
+                        msg_id,
+                        user_id,
+                        username,
+                        nickname,
+                        gift,
+                        units,
+                        diamonds,
+                        summary,
+                        history,
+                    } = *e;
                     ins_event.execute(params![
                         session,
                         at,
@@ -917,7 +925,8 @@ fn write_batch(
                 } => {
                     finished.execute(params![to_i64(id), status, reason, at])?;
                 }
-                Op::Ledger { at, state, input } => {
+                Op::Ledger(l) => {
+                    let LedgerOp { at, state, input } = *l;
                     ledger.execute(params![
                         target,
                         to_i64(state.key.user_id),
@@ -1015,4 +1024,20 @@ fn session_stats(c: &Connection, session: i64) -> Result<SessionStats, StoreErro
         })?
         .collect::<Result<_, _>>()?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    #[test]
+    fn the_channel_slots_stay_small() {
+        // STORE_BUFFER slots are allocated (and touched) when the store opens: a 150-byte
+        // message made them 1.3 MB.
+        assert!(
+            std::mem::size_of::<Op>() <= 64,
+            "{}",
+            std::mem::size_of::<Op>()
+        );
+    }
 }
